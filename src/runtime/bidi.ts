@@ -5,24 +5,23 @@
 import type * as http2 from "node:http2";
 import type { Logger } from "pino";
 import { AwsError, isAwsError } from "../protocol/aws-error.js";
-import { unwrapEnvelope, type Envelope } from "../protocol/envelope.js";
-import { isEventStreamFailure } from "../protocol/event-stream-failure.js";
+import { unwrapEnvelope } from "../protocol/envelope.js";
+import { isEventStreamFailure, malformedEvent } from "../protocol/event-stream-failure.js";
 import type { PayloadPart, StreamError } from "../protocol/events.js";
 import { MessageReader } from "../protocol/message-reader.js";
 import { decodePayloadPart, encodePayloadPart } from "../protocol/payload-part.js";
 import { encodeStreamError } from "../protocol/stream-error-message.js";
 import { validateBidiHeaders } from "../protocol/validation.js";
 import type { SessionLease, SessionRouter } from "../routing/session-router.js";
-import { DialError, openSession, type SidecarSession } from "../sidecar/session.js";
-import { containerUrl } from "../sidecar/options.js";
+import { containerUrl, DialError, openSession, type SidecarSession } from "../sidecar/index.js";
 import { BidiSessionRegistry } from "./bidi-session-registry.js";
 import { logStreamArn, modelError } from "./model-error.js";
 import type { SessionObserver } from "./session-observer.js";
 
-/** Checks each envelope's chunk signature in order; absent with `--auth none`. */
+/** Checks each envelope's chunk signature in order and unwraps it; absent with `--auth none`. */
 export interface EventChainVerifier {
-  /** Throws EventStreamFailure InvalidSignature. */
-  verify(envelope: Envelope): void;
+  /** Throws EventStreamFailure (InvalidSignature, MalformedEvent). */
+  verify(message: Uint8Array): { payload: Uint8Array; end: boolean };
 }
 
 export interface BidiContext {
@@ -105,7 +104,7 @@ export function createBidiHandler(options: BidiOptions) {
         },
         bridge,
       );
-    } catch (err) {
+    } catch (err: unknown) {
       lease.release();
       if (stream.destroyed || stream.closed) return;
       if (err instanceof DialError) {
@@ -127,6 +126,11 @@ export function createBidiHandler(options: BidiOptions) {
     }
     bridge.attach(session, variant.variantName);
   }
+}
+
+function unwrapUnsigned(message: Uint8Array): { payload: Uint8Array; end: boolean } {
+  const { payload } = unwrapEnvelope(message);
+  return { payload, end: payload.byteLength === 0 };
 }
 
 function respondError(stream: http2.ServerHttp2Stream, res: http2.Http2ServerResponse, err: AwsError): void {
@@ -186,12 +190,7 @@ class Bridge {
       instanceId: this.instanceId,
       ended: this.ended,
       bufferedBytes: () => this.bufferedBytes(),
-      expire: () =>
-        session.fail({
-          kind: "ModelStreamError",
-          ErrorCode: "DrainDeadlineExceeded",
-          Message: "The instance serving this session is being retired and the drain deadline passed.",
-        }),
+      expire: () => session.setDrainDeadline(0),
     });
     options.observer.started(this.lease);
     this.touch();
@@ -225,16 +224,16 @@ class Bridge {
     let messages: Uint8Array[];
     try {
       messages = this.reader.push(chunk);
+      const chain = this.ctx.identity.chain as EventChainVerifier | undefined;
       for (const message of messages) {
-        if (this.inputEnded) throw new AwsError("InternalStreamFailure", 500, "MalformedEvent");
-        const envelope = unwrapEnvelope(message);
-        (this.ctx.identity.chain as EventChainVerifier | undefined)?.verify(envelope);
-        if (envelope.payload.byteLength === 0) {
+        if (this.inputEnded) throw malformedEvent("an event arrived after the end of input");
+        const { payload, end } = chain ? chain.verify(message) : unwrapUnsigned(message);
+        if (end) {
           this.inputEnded = true;
           this.session.endInput();
           continue;
         }
-        const part = decodePayloadPart(envelope.payload, { maxPayloadBytes: this.options.maxPayloadBytes });
+        const part = decodePayloadPart(payload, { maxPayloadBytes: this.options.maxPayloadBytes });
         this.options.observer.input(this.lease, part.Bytes.byteLength);
         if (!this.session.write(part)) this.stream.pause();
       }
