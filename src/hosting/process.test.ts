@@ -373,6 +373,7 @@ describe("ProcessHost images", () => {
     assert.equal(host.handles(modelDir), true);
     assert.equal(host.handles(`file://${modelDir}`), true);
     assert.equal(host.handles("nginx:latest"), false);
+    assert.equal(host.handles("file:latest"), false);
     assert.equal(host.handles("123456789012.dkr.ecr.us-east-1.amazonaws.com/model@sha256:abc"), false);
     assert.deepEqual(await host.inspect(`file://${modelDir}`), { labels: { team: "tests" }, resolvedImage: modelDir });
     await assert.rejects(host.start(spec("sluice/unknown")), /reserved/);

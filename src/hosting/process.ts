@@ -148,6 +148,8 @@ export class ProcessHost implements Host {
       ...this.baseEnv,
       // Models built on sluice/container bind here; Sluice reaches instances only on loopback.
       SLUICE_BIND_HOST: "127.0.0.1",
+      // Output goes to a file; unbuffered, a Python model's last words reach the log before it dies.
+      PYTHONUNBUFFERED: "1",
       ...model.env,
       ...spec.environment,
       SAGEMAKER_BIND_TO_PORT: String(port),
