@@ -363,6 +363,16 @@ describe("ProcessHost.reapLeftovers", () => {
     assert.equal((await fetch(`http://127.0.0.1:${recycled.port}/ping`)).status, 200);
     await recycled.stop(HANG_CAP_MS);
   });
+  it("kills the leftover's whole process group", async () => {
+    const leftover = await startTracked(new ProcessHost(), spec(modelDir, { environment: { MODE: "grandchild" } }));
+    const { grandchild } = await getJson(leftover, "/env");
+    strays.push(grandchild);
+    await new ProcessHost().reapLeftovers([
+      { instanceId: leftover.instanceId, pid: leftover.pid, startTimeMs: leftover.startTimeMs },
+    ]);
+    assert.deepEqual(await within(leftover.exited, "the reaped exit"), { code: null, signal: "SIGKILL" });
+    await waitGone(grandchild);
+  });
 });
 
 describe("ProcessHost images", () => {

@@ -13,8 +13,8 @@ import type { Host, ImageInfo, Instance, InstanceRecord, InstanceSpec } from "./
 import { freePort, type PortChooser } from "./free-port.js";
 import { ModelResolver, type ResolvedModel } from "./model-resolver.js";
 import { groupListensOn } from "./port-listener.js";
-import { ProcessInstance, signalGroup } from "./process-instance.js";
-import { isAlive, processStartTimeMs } from "./process-start-time.js";
+import { ProcessInstance } from "./process-instance.js";
+import { isAlive, processStartTimeMs, readProcStat } from "./process-start-time.js";
 
 /** What a model printed when the port it was given had been taken (Node, Python, Go, Rust…). */
 const PORT_TAKEN = /EADDRINUSE|address already in use/i;
@@ -108,18 +108,18 @@ export class ProcessHost implements Host {
     const killed: number[] = [];
     for (const record of records) {
       if (record.pid === undefined || record.startTimeMs === undefined) continue;
+      const stat = readProcStat(record.pid);
       const startTimeMs = processStartTimeMs(record.pid);
       // Gone, or the pid now belongs to a process that started at another time: not ours.
-      if (startTimeMs === undefined || !isAlive(record.pid)) continue;
+      if (stat === undefined || startTimeMs === undefined || !isAlive(record.pid)) continue;
       if (Math.abs(startTimeMs - record.startTimeMs) > this.startTimeToleranceMs) continue;
-      if (!signalGroup(record.pid, "SIGKILL")) {
-        // Alive but no longer leading a group of that id (cannot happen to a pid we spawned
-        // detached, but a record is only data): kill just the process we know is ours.
-        try {
-          process.kill(record.pid, "SIGKILL");
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
-        }
+      // We spawned it detached, so it leads its own group, and the group is the instance. A
+      // record is only data, though: if it leads none, kill just the process we know is ours.
+      const target = stat.pgrp === record.pid ? -record.pid : record.pid;
+      try {
+        process.kill(target, "SIGKILL");
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
       }
       killed.push(record.pid);
     }
