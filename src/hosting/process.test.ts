@@ -233,6 +233,7 @@ describe("ProcessHost lifecycle", () => {
         environment: { OVERRIDDEN: "environment", SM_MODEL_DIR: "/ignored", SAGEMAKER_BIND_TO_PORT: "2" },
         modelDataPath: join(work, "model-data"),
       });
+      await mkdir(join(work, "model-data"));
       const instance = await startTracked(new ProcessHost(), s);
       const seen = await getJson(instance, "/env");
       assert.equal(seen.env.FROM_MANIFEST, "manifest");
@@ -322,6 +323,13 @@ describe("ProcessHost lifecycle", () => {
     } finally {
       squatter.close();
     }
+  });
+
+  it("refuses model data that does not exist", async () => {
+    await assert.rejects(
+      new ProcessHost().start(spec("sluice/echo", { modelDataPath: join(work, "no-such-data") })),
+      (err: unknown) => err instanceof AwsError && /Model data .*no-such-data does not exist/.test(err.message),
+    );
   });
 
   it("refuses to start a program that does not exist, saying so in the log too", async () => {

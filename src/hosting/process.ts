@@ -4,7 +4,7 @@
 // time recorded so a later run can reap exactly its leftovers.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir, open, readFile } from "node:fs/promises";
+import { mkdir, open, readFile, stat } from "node:fs/promises";
 import { connect } from "node:net";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -83,6 +83,11 @@ export class ProcessHost implements Host {
    */
   async start(spec: InstanceSpec): Promise<Instance> {
     const model = await this.resolver.resolve(spec.image);
+    if (spec.modelDataPath !== undefined && (await stat(spec.modelDataPath).catch(() => undefined)) === undefined) {
+      // SageMaker fails the same way when it cannot fetch ModelDataUrl; better than a model
+      // starting with SM_MODEL_DIR pointing at nothing.
+      throw new AwsError("ValidationException", 400, `Model data ${spec.modelDataPath} does not exist`);
+    }
     await mkdir(dirname(spec.logFile), { recursive: true });
     for (let attempt = 1; ; attempt++) {
       const port = await this.nextPort();
