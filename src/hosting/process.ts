@@ -3,7 +3,8 @@
 // group on its own port, with its output appended to its log file, and its pid and kernel start
 // time recorded so a later run can reap exactly its leftovers.
 
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdir, open, readFile, stat } from "node:fs/promises";
 import { connect } from "node:net";
 import { dirname } from "node:path";
@@ -162,17 +163,14 @@ export class ProcessHost implements Host {
       ...(spec.modelDataPath === undefined ? {} : { SM_MODEL_DIR: spec.modelDataPath }),
     };
     const log = await open(spec.logFile, "a");
-    let child: ChildProcess;
-    let logOffset: number;
-    let startedAt: Date;
     try {
-      logOffset = (await log.stat()).size;
+      const logOffset = (await log.stat()).size;
       await log.write(
         `[sluice] ${new Date().toISOString()} starting instance ${spec.instanceId} on port ${port}: ` +
           `${[program, ...argv].join(" ")} (in ${model.cwd})\n`,
       );
-      startedAt = new Date();
-      child = spawn(program, argv, {
+      const startedAt = new Date();
+      const child = spawn(program, argv, {
         cwd: model.cwd,
         env,
         // Its own process group: signals reach the whole instance, and Ctrl-C in Sluice's
@@ -180,27 +178,29 @@ export class ProcessHost implements Host {
         detached: true,
         stdio: ["ignore", log.fd, log.fd],
       });
-      await spawned(child);
-    } catch (err) {
-      const message = `Instance ${spec.instanceId} could not start ${program} in ${model.cwd}: ${(err as Error).message}`;
-      await log.write(`[sluice] ${message}\n`).catch(() => undefined);
-      throw new AwsError("ValidationException", 400, message, { cause: err });
+      const pid = child.pid;
+      if (pid === undefined) {
+        const [err] = (await once(child, "error")) as [Error];
+        const message = `Instance ${spec.instanceId} could not start ${program} in ${model.cwd}: ${err.message}`;
+        await log.write(`[sluice] ${message}\n`);
+        throw new AwsError("ValidationException", 400, message, { cause: err });
+      }
+      // Built before anything else is awaited, so that an instance dying at once is still seen
+      // exiting. Its start time is set at fork and kept across exec, so it can be read now.
+      const instance = new ProcessInstance({
+        instanceId: spec.instanceId,
+        child,
+        pid,
+        port,
+        startedAt,
+        startTimeMs: processStartTimeMs(pid),
+        logFile: spec.logFile,
+      });
+      return { instance, logOffset };
     } finally {
       // The child has its own copy of the descriptor.
       await log.close();
     }
-    const pid = child.pid as number;
-    const startTimeMs = processStartTimeMs(pid);
-    const instance = new ProcessInstance({
-      instanceId: spec.instanceId,
-      child,
-      pid,
-      port,
-      startedAt,
-      startTimeMs,
-      logFile: spec.logFile,
-    });
-    return { instance, logOffset };
   }
 
   private async awaitListening(instance: ProcessInstance): Promise<"listening" | "exited" | "timeout"> {
@@ -222,16 +222,6 @@ interface Launched {
   instance: ProcessInstance;
   /** Where this attempt's output starts in the log file. */
   logOffset: number;
-}
-
-function spawned(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    child.once("spawn", () => {
-      child.off("error", reject);
-      resolve();
-    });
-    child.once("error", reject);
-  });
 }
 
 async function portWasTaken(logFile: string, offset: number): Promise<boolean> {
