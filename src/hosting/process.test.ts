@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { request, type IncomingMessage } from "node:http";
 import { createServer, type AddressInfo, type Server } from "node:net";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import WebSocket from "ws";
@@ -319,6 +321,47 @@ describe("ProcessHost lifecycle", () => {
       const log = await readFile(s.logFile, "utf8");
       assert.match(log, /EADDRINUSE/);
       assert.equal(log.match(/starting instance/g)?.length, 2);
+      await instance.stop(HANG_CAP_MS);
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it("runs a non-node model found on PATH, and retries when it reports the port taken its own way", async (t) => {
+    if (!process.env.PATH?.split(":").some((dir) => existsSync(join(dir, "python3")))) {
+      t.skip("no python3 on PATH");
+      return;
+    }
+    const dir = join(work, "python-model");
+    await mkdir(dir);
+    await writeFile(
+      join(dir, "app.py"),
+      [
+        "import os, sys, http.server",
+        "class Ping(http.server.BaseHTTPRequestHandler):",
+        "    def do_GET(self):",
+        "        self.send_response(200); self.end_headers(); self.wfile.write(b'pong')",
+        "assert sys.argv[1:] == ['serve'], sys.argv",
+        "port = int(os.environ['SAGEMAKER_BIND_TO_PORT'])",
+        "server = http.server.HTTPServer((os.environ['SLUICE_BIND_HOST'], port), Ping)",
+        "print('python model listening on', port)",
+        "server.serve_forever()",
+      ].join("\n"),
+    );
+    await writeFile(join(dir, "sluice-model.json"), JSON.stringify({ command: ["python3", "app.py"] }));
+    const squatter: Server = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, "127.0.0.1", resolve));
+    const taken = (squatter.address() as AddressInfo).port;
+    let offers = 0;
+    const host = new ProcessHost({ choosePort: async () => (offers++ === 0 ? taken : freePort()) });
+    try {
+      const s = spec(pathToFileURL(dir).href);
+      const instance = await startTracked(host, s);
+      assert.notEqual(instance.port, taken);
+      assert.equal((await fetch(`http://127.0.0.1:${instance.port}/ping`)).status, 200);
+      const log = await readFile(s.logFile, "utf8");
+      assert.match(log, /Address already in use/); // Python's wording, not Node's EADDRINUSE
+      assert.match(log, new RegExp(`python model listening on ${instance.port}`)); // unbuffered
       await instance.stop(HANG_CAP_MS);
     } finally {
       squatter.close();
