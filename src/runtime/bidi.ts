@@ -5,24 +5,23 @@
 import type * as http2 from "node:http2";
 import type { Logger } from "pino";
 import { AwsError, isAwsError } from "../protocol/aws-error.js";
-import { unwrapEnvelope } from "../protocol/envelope.js";
-import { isEventStreamFailure, malformedEvent } from "../protocol/event-stream-failure.js";
+import { isEventStreamFailure } from "../protocol/event-stream-failure.js";
 import type { PayloadPart, StreamError } from "../protocol/events.js";
-import { MessageReader } from "../protocol/message-reader.js";
-import { decodePayloadPart, encodePayloadPart } from "../protocol/payload-part.js";
+import { encodePayloadPart } from "../protocol/payload-part.js";
+import { RequestEventReader } from "../protocol/request-event-reader.js";
+import type { EventVerifier } from "../protocol/sigv4-event-verifier.js";
 import { encodeStreamError } from "../protocol/stream-error-message.js";
-import { validateBidiHeaders } from "../protocol/validation.js";
+import {
+  MODEL_INVOCATION_PATH_HEADER,
+  MODEL_QUERY_STRING_HEADER,
+  TARGET_VARIANT_HEADER,
+  validateBidiRequest,
+} from "../protocol/validation.js";
 import type { SessionLease, SessionRouter } from "../routing/session-router.js";
 import { containerUrl, DialError, openSession, type SidecarSession } from "../sidecar/index.js";
 import { BidiSessionRegistry } from "./bidi-session-registry.js";
 import { logStreamArn, modelError } from "./model-error.js";
 import type { SessionObserver } from "./session-observer.js";
-
-/** Checks each envelope's chunk signature in order and unwraps it; absent with `--auth none`. */
-export interface EventChainVerifier {
-  /** Throws EventStreamFailure (InvalidSignature, MalformedEvent). */
-  verify(message: Uint8Array): { payload: Uint8Array; end: boolean };
-}
 
 export interface BidiContext {
   requestId: string;
@@ -68,8 +67,15 @@ export function createBidiHandler(options: BidiOptions) {
     if (contentType !== undefined && !contentType.startsWith(EVENT_STREAM)) {
       throw new AwsError("InputValidationError", 400, `Content-Type must be ${EVENT_STREAM}, not "${contentType}".`);
     }
-    const input = validateBidiHeaders(headers);
-    const { endpoint, variant } = options.router.resolve(ctx.endpointName, input.targetVariant);
+    const input = {
+      EndpointName: ctx.endpointName,
+      TargetVariant: single(headers[TARGET_VARIANT_HEADER]),
+      ModelInvocationPath: single(headers[MODEL_INVOCATION_PATH_HEADER]),
+      ModelQueryString: single(headers[MODEL_QUERY_STRING_HEADER]),
+    };
+    const invalid = validateBidiRequest(input);
+    if (invalid) throw invalid;
+    const { endpoint, variant } = options.router.resolve(ctx.endpointName, input.TargetVariant);
     if (!variant.bidiCapable) {
       throw new AwsError(
         "ModelError",
@@ -94,7 +100,7 @@ export function createBidiHandler(options: BidiOptions) {
     try {
       session = await openSession(
         {
-          url: containerUrl(`ws://${lease.instance.host}:${lease.instance.port}`, input.invocationPath, input.queryString),
+          url: containerUrl(`ws://${lease.instance.host}:${lease.instance.port}`, input.ModelInvocationPath, input.ModelQueryString),
           maxPayloadBytes: options.maxPayloadBytes,
           handshakeTimeoutMs: options.wsConnectTimeoutMs,
           pingIntervalMs: options.pingIntervalMs,
@@ -128,9 +134,8 @@ export function createBidiHandler(options: BidiOptions) {
   }
 }
 
-function unwrapUnsigned(message: Uint8Array): { payload: Uint8Array; end: boolean } {
-  const { payload } = unwrapEnvelope(message);
-  return { payload, end: payload.byteLength === 0 };
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(",") : value;
 }
 
 function respondError(stream: http2.ServerHttp2Stream, res: http2.Http2ServerResponse, err: AwsError): void {
@@ -156,7 +161,7 @@ function respondError(stream: http2.ServerHttp2Stream, res: http2.Http2ServerRes
 /** One open session: the HTTP/2 stream on one side, the sidecar on the other. */
 class Bridge {
   private session!: SidecarSession;
-  private readonly reader: MessageReader;
+  private readonly reader: RequestEventReader;
   private inputEnded = false;
   private finished = false;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -170,7 +175,11 @@ class Bridge {
     private readonly ctx: BidiContext,
     private readonly options: BidiOptions,
   ) {
-    this.reader = new MessageReader({ maxMessageBytes: options.maxPayloadBytes + FRAMING_ALLOWANCE });
+    this.reader = new RequestEventReader({
+      verifier: ctx.identity.chain as EventVerifier | undefined,
+      maxMessageBytes: options.maxPayloadBytes + FRAMING_ALLOWANCE,
+      maxPayloadBytes: options.maxPayloadBytes,
+    });
   }
 
   get instanceId(): string {
@@ -221,21 +230,15 @@ class Bridge {
   private onData(chunk: Buffer): void {
     if (this.finished) return;
     this.touch();
-    let messages: Uint8Array[];
     try {
-      messages = this.reader.push(chunk);
-      const chain = this.ctx.identity.chain as EventChainVerifier | undefined;
-      for (const message of messages) {
-        if (this.inputEnded) throw malformedEvent("an event arrived after the end of input");
-        const { payload, end } = chain ? chain.verify(message) : unwrapUnsigned(message);
-        if (end) {
+      for (const item of this.reader.push(chunk)) {
+        if (item.kind === "end") {
           this.inputEnded = true;
           this.session.endInput();
           continue;
         }
-        const part = decodePayloadPart(payload, { maxPayloadBytes: this.options.maxPayloadBytes });
-        this.options.observer.input(this.lease, part.Bytes.byteLength);
-        if (!this.session.write(part)) this.stream.pause();
+        this.options.observer.input(this.lease, item.part.Bytes.byteLength);
+        if (!this.session.write(item.part)) this.stream.pause();
       }
     } catch (err) {
       this.failInput(err);
