@@ -146,6 +146,8 @@ export class RecordingOutput implements SessionOutput {
   accepting = true;
   /** Parts that arrived while the runtime had said stop: must stay 0. */
   partsWhilePaused = 0;
+  /** Parts that arrived after `end()`: must stay 0. */
+  partsAfterEnd = 0;
   private readonly endedPromise: Promise<StreamError | undefined>;
   private paused = false;
   private resolveEnded!: (e: StreamError | undefined) => void;
@@ -162,6 +164,7 @@ export class RecordingOutput implements SessionOutput {
 
   part(part: PayloadPart): boolean {
     if (this.paused) this.partsWhilePaused++;
+    if (this.endCalls > 0) this.partsAfterEnd++;
     this.parts.push(part);
     this.notify();
     if (!this.accepting) this.paused = true;
@@ -203,6 +206,11 @@ export class RecordingOutput implements SessionOutput {
     this.waiters = [];
     for (const w of waiters) w();
   }
+}
+
+/** Timers and immediates alive now, to check a session leaves none behind. */
+export function liveTimers(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === "Timeout" || r === "Immediate").length;
 }
 
 export function text(s: string, CompletionState?: "PARTIAL" | "COMPLETE"): PayloadPart {
