@@ -104,7 +104,13 @@ export type ContainerOptions = Pick<ServerOptions, "autoPong" | "maxPayload"> & 
 
 export async function startContainer(options: ContainerOptions = {}): Promise<FakeContainer> {
   const http = createServer((_req, res) => res.writeHead(404).end());
-  const wss = new WebSocketServer({ server: http, perMessageDeflate: false, autoPong: options.autoPong, maxPayload: options.maxPayload });
+  // Only options given: ws treats an explicit `undefined` as a value, not as "use the default".
+  const wss = new WebSocketServer({
+    server: http,
+    perMessageDeflate: false,
+    ...(options.autoPong !== undefined ? { autoPong: options.autoPong } : {}),
+    ...(options.maxPayload !== undefined ? { maxPayload: options.maxPayload } : {}),
+  });
   const pending: ContainerConnection[] = [];
   const waiting: Array<(c: ContainerConnection) => void> = [];
   wss.on("connection", (ws, req) => {
