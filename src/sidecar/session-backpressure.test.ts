@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { openSession } from "./index.js";
+import { openSession, type SidecarSession } from "./index.js";
 import { binary, RecordingOutput, startContainer, within } from "./fake-container.fixture.js";
 
 const KIB = 1024;
@@ -32,6 +32,25 @@ async function settled(read: () => number, what: string, turns = 25): Promise<nu
     })(),
     what,
   );
+}
+
+/**
+ * Writes numbered parts as the runtime would (stopping at false, going on at 'drain') until the
+ * container's side takes nothing more: the kernel's buffers are full too. Returns how many.
+ */
+async function fillUntilStuck(session: SidecarSession, highWaterMarkBytes: number): Promise<number> {
+  let sent = 0;
+  for (;;) {
+    while (session.write(binary(numbered(sent++)))) {
+      assert.ok(sent < 8192, "write() never said stop (512 MiB written)");
+      if (sent % 16 === 0) await new Promise((r) => setImmediate(r));
+    }
+    assert.ok(session.bufferedBytes() <= highWaterMarkBytes + 2 * CHUNK, `session holds ${session.bufferedBytes()} bytes`);
+    const drained = once(session, "drain").then(() => "drained" as const);
+    const stuck = settled(() => session.bufferedBytes(), "the send buffer to stop moving or drain").then(() => "stuck" as const);
+    if ((await Promise.race([drained, stuck])) === "stuck" && session.bufferedBytes() > highWaterMarkBytes / 2) return sent;
+    await drained.catch(() => {});
+  }
 }
 
 test("a slow reader stops the sidecar reading the container; resuming lets everything through in order", async (t) => {
@@ -75,15 +94,8 @@ test("a container that does not read makes write() return false with the buffer 
   });
   const conn = await container.nextConnection();
 
-  let sent = 0;
-  while (session.write(binary(numbered(sent)))) {
-    sent++;
-    assert.ok(sent < 4096, "write() never said stop (256 MiB written)");
-    // Let the socket flush into the kernel as it would between client reads.
-    if (sent % 16 === 0) await new Promise((r) => setImmediate(r));
-  }
-  sent++;
-  assert.ok(session.bufferedBytes() > highWaterMarkBytes);
+  let sent = await fillUntilStuck(session, highWaterMarkBytes);
+  assert.ok(session.bufferedBytes() > highWaterMarkBytes / 2);
   assert.ok(session.bufferedBytes() <= highWaterMarkBytes + 2 * CHUNK, `session holds ${session.bufferedBytes()} bytes`);
 
   const drained = once(session, "drain");
@@ -106,8 +118,7 @@ test("cancel with a full send buffer cuts the socket instead of waiting behind i
   const output = new RecordingOutput();
   const session = await openSession({ url: container.url, highWaterMarkBytes: 64 * KIB, closeTimeoutMs: 60_000 }, output);
   const conn = await container.nextConnection();
-  let sent = 0;
-  while (session.write(binary(numbered(sent++)))) if (sent % 16 === 0) await new Promise((r) => setImmediate(r));
+  await fillUntilStuck(session, 64 * KIB);
   session.cancel();
   // Closed on our side while the container still reads nothing (closeTimeoutMs is a minute).
   const summary = await within(session.closed, "session closed");
@@ -122,13 +133,17 @@ test("'drain' fires when the session ends while a writer waits for it", async (t
   const container = await startContainer({ onConnection: (c) => c.ws.pause() });
   t.after(() => container.close());
   const output = new RecordingOutput();
-  const session = await openSession({ url: container.url, highWaterMarkBytes: 64 * KIB }, output);
-  const conn = await container.nextConnection();
-  let sent = 0;
-  while (session.write(binary(numbered(sent++)))) if (sent % 16 === 0) await new Promise((r) => setImmediate(r));
+  // The Close we send waits behind unsent data; closeTimeoutMs then cuts the socket, failing the
+  // pending writes: only the end of the session can release the writer.
+  const session = await openSession({ url: container.url, highWaterMarkBytes: 64 * KIB, closeTimeoutMs: 20 }, output);
+  await container.nextConnection();
+  await fillUntilStuck(session, 64 * KIB);
+  // Writes past the mark, as a runtime that ignored false would, so a writer waits for 'drain'.
+  session.write(binary(numbered(0)));
   const drained = once(session, "drain");
-  conn.ws.terminate();
-  await within(drained, "'drain' after the container went away");
+  session.fail({ kind: "InternalStreamFailure", Message: "InvalidSignature" });
+  await within(drained, "'drain' after the session ended");
   assert.equal(session.write(binary([1])), true, "writes after the end are dropped without backpressure");
-  await within(session.closed, "session closed");
+  const summary = await within(session.closed, "session closed");
+  assert.equal(summary.closeCode, 1006);
 });
