@@ -183,3 +183,14 @@ test("with maxModelMessageBytes above the part limit, a big message comes back a
   ]);
   assert.deepEqual(Buffer.concat(binParts.map((p) => p.Bytes)), Buffer.from([...Array(25).keys()]));
 });
+
+test("invalid UTF-8 in a container text message is StreamBroken naming the protocol breach, after what came before", async (t) => {
+  const { output, conn } = await setup(t);
+  await conn.send("fine");
+  conn.ws.send(Buffer.from([0x68, 0xff]), { binary: false });
+  const error = await output.ended();
+  assert.equal(error?.kind === "ModelStreamError" && error.ErrorCode, "StreamBroken");
+  assert.match(error!.Message, /WebSocket protocol/);
+  assert.deepEqual(output.texts(), ["fine"]);
+  assert.equal((await within(conn.closed, "container close")).code, 1007);
+});

@@ -185,7 +185,8 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
     }
     this.graceTimer = setTimeout(() => {
       this.graceTimer = undefined;
-      if (this.outcome) return;
+      // Already closing: the container closed first, and its close decides.
+      if (this.outcome || this.ws.readyState !== this.ws.OPEN) return;
       // A clean end: the container had its grace period. What it sends until the close
       // handshake completes is still forwarded.
       this.outcome = { error: undefined, endedBy: "grace", detail: `the model did not close within ${this.options.closeGraceMs} ms after the client's input ended` };
@@ -312,12 +313,13 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
 
   /** Decides an error end: stop forwarding the container, close it, end after what is queued. */
   private endWith(error: StreamError, endedBy: Outcome["endedBy"], code: number, reason: string, detail?: string): void {
-    if (this.outcome || this.socketClosed) return;
+    // Not OPEN: the container's Close arrived first, and its close decides.
+    if (this.outcome || this.ws.readyState !== this.ws.OPEN) return;
     this.outcome = { error, endedBy, detail };
     this.discarding = true;
     this.clearTimers();
     this.queue.finish(error);
-    if (this.ws.readyState === this.ws.OPEN) this.ws.close(code, closeReason(reason));
+    this.ws.close(code, closeReason(reason));
     // Read on to the container's Close (messages are discarded); closeTimeoutMs bounds it.
     this.ws.resume();
   }
