@@ -170,3 +170,12 @@ test("write after endInput is a caller bug and throws", async (t) => {
   session.endInput();
   assert.throws(() => session.write(text("x")), /after endInput/);
 });
+
+test("idleTimeoutMs ends a session with no message either way with InternalStreamFailure IdleTimeout", async (t) => {
+  const { output, session, conn, finished } = await setup(t, { idleTimeoutMs: 30 });
+  session.write(text("one"));
+  await conn.received(1);
+  assert.deepEqual(await output.ended(), { kind: "InternalStreamFailure", Message: "IdleTimeout" });
+  assert.equal((await within(conn.closed, "container close")).code, 1001);
+  assert.equal((await finished()).endedBy, "idle");
+});

@@ -29,7 +29,7 @@ export interface SessionSummary {
   /** What `output.end` received (absent: clean end, or a cancel). */
   error: StreamError | undefined;
   /** Who ended it. */
-  endedBy: "model" | "grace" | "client" | "cancel" | "heartbeat" | "drain";
+  endedBy: "model" | "grace" | "client" | "cancel" | "heartbeat" | "drain" | "idle";
   /** Detail that must not reach the client but helps an operator (never payload bytes). */
   detail: string | undefined;
   /** The WebSocket close as the sidecar saw it: 1006 if no close frame came. */
@@ -76,6 +76,7 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
   private needDrain = false;
   private graceTimer: NodeJS.Timeout | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
   private lastError: (Error & { code?: string }) | undefined;
   private socketClosed: { code: number; reason: string } | undefined;
   private resolveClosed!: (summary: SessionSummary) => void;
@@ -138,7 +139,13 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
   start(): void {
     if (this.started) return;
     this.started = true;
-    if (!this.outcome && this.ws.readyState === this.ws.OPEN) this.heartbeat.start();
+    if (!this.outcome && this.ws.readyState === this.ws.OPEN) {
+      this.heartbeat.start();
+      if (this.options.idleTimeoutMs > 0) {
+        this.idleTimer = setTimeout(() => this.onIdle(), this.options.idleTimeoutMs);
+        this.idleTimer.unref();
+      }
+    }
     this.queue.resume();
   }
 
@@ -156,6 +163,7 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
       this.endWith({ kind: "InternalStreamFailure", Message: result.reason }, "client", closeCodeFor(result.reason), result.reason, result.detail);
       return true;
     }
+    this.idleTimer?.refresh();
     for (const frame of result.frames) {
       this.ws.send(frame.data, { binary: frame.binary, fin: frame.fin }, this.onSent);
       this.counts.bytesToModel += frame.data.byteLength;
@@ -271,6 +279,7 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
 
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (this.discarding) return;
+    this.idleTimer?.refresh();
     this.counts.messagesFromModel++;
     this.counts.bytesFromModel += data.length;
     const DataType = isBinary ? "BINARY" : "UTF8";
@@ -292,6 +301,15 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
       this.queue.push({ Bytes: data.subarray(offset, end), DataType, CompletionState: end === data.length ? "COMPLETE" : "PARTIAL" });
       offset = end;
     }
+  }
+
+  private onIdle(): void {
+    // Parts waiting on either side mean a slow peer, not an idle session: look again later.
+    if (this.queue.isPaused || this.needDrain) {
+      this.idleTimer?.refresh();
+      return;
+    }
+    this.endWith({ kind: "InternalStreamFailure", Message: "IdleTimeout" }, "idle", 1001, "idle timeout", `no message either way for ${this.options.idleTimeoutMs} ms`);
   }
 
   private onClose(code: number, reason: string): void {
@@ -328,8 +346,10 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
     this.heartbeat.stop();
     clearTimeout(this.graceTimer);
     clearTimeout(this.drainTimer);
+    clearTimeout(this.idleTimer);
     this.graceTimer = undefined;
     this.drainTimer = undefined;
+    this.idleTimer = undefined;
   }
 
   private settleIfDone(): void {
