@@ -126,3 +126,23 @@ test("many queued parts drain in order (the head index compacts)", () => {
   const parts = log.filter((l) => l.startsWith("part ")).map((l) => Number(l.slice(5)));
   assert.deepEqual(parts, Array.from({ length: 5000 }, (_, i) => i));
 });
+
+test("abort from inside a part() that returns false still ends the output", () => {
+  const log: string[] = [];
+  let queue!: OutputQueue;
+  queue = new OutputQueue(
+    {
+      part: () => {
+        log.push("part");
+        queue.abort({ kind: "InternalStreamFailure", Message: "gone" });
+        return false;
+      },
+      end: (e) => log.push(`end ${e?.Message}`),
+    },
+    { pause: () => log.push("pause"), resume: () => {} },
+  );
+  queue.push(part("a"));
+  queue.push(part("b"));
+  assert.deepEqual(log, ["part", "end gone"]);
+  assert.equal(queue.isEnded, true);
+});

@@ -179,3 +179,25 @@ test("idleTimeoutMs ends a session with no message either way with InternalStrea
   assert.equal((await within(conn.closed, "container close")).code, 1001);
   assert.equal((await finished()).endedBy, "idle");
 });
+
+test("a runtime callback that throws ends that session only, with the failure kept for the operator", async (t) => {
+  const container = await startContainer();
+  t.after(() => container.close());
+  const ends: unknown[] = [];
+  const session = await openSession(
+    { url: container.url },
+    {
+      part: () => {
+        throw new Error("stream already destroyed");
+      },
+      end: (error) => ends.push(error),
+    },
+  );
+  const conn = await container.nextConnection();
+  await conn.send("boom");
+  const summary = await within(session.closed, "session closed");
+  assert.equal(summary.endedBy, "output");
+  assert.match(summary.detail ?? "", /output\.part\(\) threw: stream already destroyed/);
+  assert.deepEqual(ends, [{ kind: "InternalStreamFailure", Message: "InternalError" }]);
+  assert.equal((await within(conn.closed, "container close")).code, 1011);
+});

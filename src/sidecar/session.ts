@@ -29,7 +29,7 @@ export interface SessionSummary {
   /** What `output.end` received (absent: clean end, or a cancel). */
   error: StreamError | undefined;
   /** Who ended it. */
-  endedBy: "model" | "grace" | "client" | "cancel" | "heartbeat" | "drain" | "idle";
+  endedBy: "model" | "grace" | "client" | "cancel" | "heartbeat" | "drain" | "idle" | "output";
   /** Detail that must not reach the client but helps an operator (never payload bytes). */
   detail: string | undefined;
   /** The WebSocket close as the sidecar saw it: 1006 if no close frame came. */
@@ -80,6 +80,7 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
   private lastError: (Error & { code?: string }) | undefined;
   private socketClosed: { code: number; reason: string } | undefined;
   private resolveClosed!: (summary: SessionSummary) => void;
+  private outputFailure: string | undefined;
 
   /** Settles (never rejects) when the WebSocket is closed and `output.end` has been called. */
   readonly closed: Promise<SessionSummary>;
@@ -95,9 +96,22 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
     this.framer = new InputFramer(options.maxPayloadBytes);
     this.queue = new OutputQueue(
       {
-        part: (part) => output.part(part),
+        // A throwing runtime callback would otherwise surface inside ws's socket handler and
+        // take every session of the process down with it; it ends this session only.
+        part: (part) => {
+          try {
+            return output.part(part);
+          } catch (err) {
+            this.outputThrew("part", err);
+            return false;
+          }
+        },
         end: (error) => {
-          output.end(error);
+          try {
+            output.end(error);
+          } catch (err) {
+            this.outputFailure ??= `output.end() threw: ${describe(err)}`;
+          }
           this.settleIfDone();
         },
       },
@@ -303,6 +317,18 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
     }
   }
 
+  private outputThrew(where: string, err: unknown): void {
+    this.outputFailure ??= `output.${where}() threw: ${describe(err)}`;
+    if (!this.outcome) {
+      this.outcome = { error: { kind: "InternalStreamFailure", Message: "InternalError" }, endedBy: "output" };
+    }
+    this.discarding = true;
+    this.clearTimers();
+    this.queue.abort(this.outcome.error);
+    if (this.ws.readyState === this.ws.OPEN) this.ws.close(1011, "internal error");
+    this.ws.resume();
+  }
+
   private onIdle(): void {
     // Parts waiting on either side mean a slow peer, not an idle session: look again later.
     if (this.queue.isPaused || this.needDrain) {
@@ -357,12 +383,16 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
     this.resolveClosed({
       error: this.outcome?.error,
       endedBy: this.outcome?.endedBy ?? "model",
-      detail: this.outcome?.detail,
+      detail: [this.outcome?.detail, this.outputFailure].filter(Boolean).join("; ") || undefined,
       closeCode: this.socketClosed.code,
       closeReason: this.socketClosed.reason,
       stats: this.stats,
     });
   }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** The Close code the container sees when the client's input was at fault. */
