@@ -201,3 +201,19 @@ test("a runtime callback that throws ends that session only, with the failure ke
   assert.deepEqual(ends, [{ kind: "InternalStreamFailure", Message: "InternalError" }]);
   assert.equal((await within(conn.closed, "container close")).code, 1011);
 });
+
+test("cancel while an error end waits behind a paused output ends once, with that error, at once", async (t) => {
+  const { output, session, conn, finished } = await setup(t);
+  output.accepting = false;
+  conn.ws.send("a");
+  conn.ws.send("b");
+  await output.received(1);
+  const err: StreamError = { kind: "InternalStreamFailure", Message: "InvalidSignature" };
+  session.fail(err);
+  assert.equal(output.endCalls, 0, "the end waits behind the paused output");
+  session.cancel();
+  assert.equal(output.endCalls, 1);
+  assert.deepEqual(output.endError, err);
+  assert.deepEqual(output.texts(), ["a"]);
+  await finished();
+});

@@ -240,6 +240,9 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
       // A Close frame would wait behind unsent data; a socket with nothing queued gets one.
       if (this.ws.bufferedAmount > 0) this.ws.terminate();
       else this.ws.close(1001, "client cancelled");
+    } else if (this.ws.readyState === this.ws.CLOSING) {
+      // A closing handshake already under way (grace, an error) need not run its course now.
+      this.ws.terminate();
     }
     this.ws.resume();
   }
