@@ -194,3 +194,25 @@ test("invalid UTF-8 in a container text message is StreamBroken naming the proto
   assert.deepEqual(output.texts(), ["fine"]);
   assert.equal((await within(conn.closed, "container close")).code, 1007);
 });
+
+test("a container that speaks first loses nothing, and nothing reaches the output before openSession resolved", async (t) => {
+  const container = await startContainer({ onConnection: (c) => c.ws.send("hello first") });
+  t.after(() => container.close());
+  let resolved = false;
+  let earlyParts = 0;
+  const output = new RecordingOutput();
+  const part = output.part.bind(output);
+  output.part = (p) => {
+    if (!resolved) earlyParts++;
+    return part(p);
+  };
+  const session = await openSession({ url: container.url }, output);
+  resolved = true;
+  t.after(async () => {
+    session.cancel();
+    await within(session.closed, "session closed");
+  });
+  await output.received(1);
+  assert.deepEqual(output.texts(), ["hello first"]);
+  assert.equal(earlyParts, 0);
+});
