@@ -18,17 +18,6 @@ export function within<T>(promise: Promise<T>, what: string, ms = HANG_MS): Prom
   return Promise.race([promise, cap]).finally(() => clearTimeout(timer));
 }
 
-/** Polls `condition` once per event-loop turn (after I/O) until it holds. */
-export async function until(condition: () => boolean, what: string, ms = HANG_MS): Promise<void> {
-  await within(
-    (async () => {
-      while (!condition()) await new Promise((r) => setTimeout(r, 1));
-    })(),
-    what,
-    ms,
-  );
-}
-
 export interface ReceivedMessage {
   data: Buffer;
   isBinary: boolean;
