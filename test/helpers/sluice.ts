@@ -52,7 +52,7 @@ export async function startSluice(options: StartOptions = {}): Promise<SluicePro
   }
   const proc = spawn(
     process.execPath,
-    [SLUICE_BIN, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, "--log-level", "warn", ...FAST_SETTINGS, ...(options.args ?? [])],
+    [SLUICE_BIN, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, "--log-level", process.env.SLUICE_TEST_LOG_LEVEL ?? "warn", ...FAST_SETTINGS, ...(options.args ?? [])],
     { env, stdio: ["ignore", "pipe", "pipe"] },
   );
   let out = "";
