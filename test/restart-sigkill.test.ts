@@ -3,7 +3,7 @@
 // the same data dir it kills every process of the previous run, brings the InService endpoint
 // back with fresh instances, resumes the Creating one and completes the deletion.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -114,6 +114,9 @@ describe("SIGKILL of Sluice, then a start on the same data dir", () => {
     assert.equal(code, null);
     assert.equal(first!.proc.signalCode, "SIGKILL");
     for (const r of old) assert.ok(isAlive(r.Pid!), `${r.InstanceId} (pid ${r.Pid}) outlived Sluice`);
+    // Killed, the database was never closed: its WAL is still there (a clean shutdown removes it,
+    // which restart-shutdown.test.ts relies on).
+    assert.ok(existsSync(join(dataDir, "sluice.db-wal")));
   });
 
   it("the next start kills every process of the previous run before it serves", async () => {
