@@ -1,7 +1,8 @@
 // Issue 2, "What it must show" and DESIGN §3 "after a restart": Sluice is killed with SIGKILL
-// while an endpoint is InService, another is Creating and a third is Deleting. Started again on
-// the same data dir it kills every process of the previous run, brings the InService endpoint
-// back with fresh instances, resumes the Creating one and completes the deletion.
+// while an endpoint is InService, another is Creating, a third Updating and a fourth Deleting.
+// Started again on the same data dir it kills every process of the previous run, brings the
+// InService endpoint back with fresh instances, resumes the Creating one, restarts the rollout
+// of the Updating one and completes the deletion.
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,6 +14,7 @@ import {
   CreateModelCommand,
   DeleteEndpointCommand,
   DescribeEndpointCommand,
+  UpdateEndpointCommand,
   waitUntilEndpointDeleted,
   waitUntilEndpointInService,
   type SageMakerClient,
@@ -56,6 +58,7 @@ describe("SIGKILL of Sluice, then a start on the same data dir", () => {
   let dataDir: string;
   let scratch: string;
   let gateFile: string;
+  let rollingGate: string;
   let first: SluiceProcess | undefined;
   let second: SluiceProcess | undefined;
   let old: InstanceRow[] = [];
@@ -65,6 +68,7 @@ describe("SIGKILL of Sluice, then a start on the same data dir", () => {
     dataDir = mkdtempSync(join(tmpdir(), "sluice-restart-"));
     scratch = mkdtempSync(join(tmpdir(), "sluice-restart-models-"));
     gateFile = join(scratch, "ready");
+    rollingGate = join(scratch, "rolling-ready");
     const gated = writeLocalModel(scratch, "gated", GATED_MODEL);
     const stubborn = writeLocalModel(scratch, "stubborn", IGNORES_SIGTERM_MODEL);
 
@@ -73,10 +77,22 @@ describe("SIGKILL of Sluice, then a start on the same data dir", () => {
     const sm = sagemaker(first);
     await deploy(sm, "steady", "sluice/echo", 2);
     await deploy(sm, "doomed", stubborn, 1);
-    await waitUntilEndpointInService({ client: sm, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { EndpointName: "steady" });
-    await waitUntilEndpointInService({ client: sm, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { EndpointName: "doomed" });
+    await deploy(sm, "rolling", "sluice/echo", 1);
+    for (const name of ["steady", "doomed", "rolling"]) {
+      await waitUntilEndpointInService({ client: sm, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { EndpointName: name });
+    }
     // Its /ping answers 503 until the gate file exists: it stays Creating.
     await deploy(sm, "slow", gated, 1, { env: { GATE_FILE: gateFile }, startupTimeout: 300 });
+    // A gated model with a gate of its own as rolling's new config: it stays Updating, the old
+    // echo serving, until the test opens that gate.
+    await sm.send(new CreateModelCommand({ ModelName: "rolling-gated-model", PrimaryContainer: { Image: gated, Environment: { GATE_FILE: rollingGate } } }));
+    await sm.send(
+      new CreateEndpointConfigCommand({
+        EndpointConfigName: "rolling-config-v2",
+        ProductionVariants: [{ VariantName: "Gated", ModelName: "rolling-gated-model", InitialInstanceCount: 1, ContainerStartupHealthCheckTimeoutInSeconds: 300 }],
+      }),
+    );
+    await sm.send(new UpdateEndpointCommand({ EndpointName: "rolling", EndpointConfigName: "rolling-config-v2" }));
     await sm.send(new DeleteEndpointCommand({ EndpointName: "doomed" }));
     await waitFor("every instance to have a pid, and doomed's to be stopping", async () => {
       const rows = await listInstances(first!);
@@ -84,6 +100,7 @@ describe("SIGKILL of Sluice, then a start on the same data dir", () => {
       const ready =
         byEndpoint("steady").filter((r) => r.State === "Healthy").length === 2 &&
         byEndpoint("slow").some((r) => r.State === "Starting" && r.Pid !== undefined) &&
+        byEndpoint("rolling").some((r) => r.VariantName === "Gated" && r.State === "Starting" && r.Pid !== undefined) &&
         byEndpoint("doomed").some((r) => r.State === "Stopping");
       return ready ? rows : undefined;
     }).then((rows) => (old = rows));
@@ -100,12 +117,13 @@ describe("SIGKILL of Sluice, then a start on the same data dir", () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  it("before the kill: steady is InService, slow Creating, doomed Deleting, all with live processes", async () => {
+  it("before the kill: steady is InService, slow Creating, rolling Updating, doomed Deleting, all with live processes", async () => {
     const sm = sagemaker(first!);
     assert.equal(await status(sm, "steady"), "InService");
     assert.equal(await status(sm, "slow"), "Creating");
     assert.equal(await status(sm, "doomed"), "Deleting");
-    assert.deepEqual(old.map((r) => r.EndpointName).sort(), ["doomed", "slow", "steady", "steady"]);
+    assert.equal(await status(sm, "rolling"), "Updating");
+    assert.deepEqual(old.map((r) => r.EndpointName).sort(), ["doomed", "rolling", "rolling", "slow", "steady", "steady"]);
     for (const r of old) assert.ok(isAlive(r.Pid!), `${r.InstanceId} (pid ${r.Pid}) is alive`);
   });
 
@@ -155,12 +173,41 @@ describe("SIGKILL of Sluice, then a start on the same data dir", () => {
     assert.equal(rows[0]!.State, "Healthy");
   });
 
+  it("rolling, which was Updating, serves its old config first and then completes the rollout", async () => {
+    const sm = sagemaker(second!);
+    const d = await sm.send(new DescribeEndpointCommand({ EndpointName: "rolling" }));
+    assert.equal(d.EndpointStatus, "Updating");
+    assert.equal(d.EndpointConfigName, "rolling-config");
+    // The old config comes back first and serves while the new one is not healthy.
+    await waitFor("rolling's old echo instance to serve again", async () => {
+      const rows = await listInstances(second!, "rolling");
+      return rows.some((r) => r.VariantName === "AllTraffic" && r.State === "Healthy" && r.InRotation) ? rows : undefined;
+    });
+    const out = await runtime(second!).send(new InvokeEndpointCommand({ EndpointName: "rolling", Body: new TextEncoder().encode("old config") }));
+    assert.equal(out.InvokedProductionVariant, "AllTraffic");
+    assert.equal((await sm.send(new DescribeEndpointCommand({ EndpointName: "rolling" }))).EndpointStatus, "Updating");
+    writeFileSync(rollingGate, "open");
+    const done = await waitFor("rolling to run rolling-config-v2", async () => {
+      const d = await sm.send(new DescribeEndpointCommand({ EndpointName: "rolling" }));
+      return d.EndpointStatus === "InService" && d.EndpointConfigName === "rolling-config-v2" ? d : undefined;
+    });
+    assert.equal(done.FailureReason, undefined);
+    assert.deepEqual(done.ProductionVariants?.map((v) => [v.VariantName, v.CurrentInstanceCount]), [["Gated", 1]]);
+    const rows = await waitFor("only the Gated instance of rolling", async () => {
+      const rows = await listInstances(second!, "rolling");
+      return rows.length === 1 ? rows : undefined;
+    });
+    everyPid.add(rows[0]!.Pid!);
+    assert.equal(rows[0]!.VariantName, "Gated");
+    assert.ok(!old.some((r) => r.Pid === rows[0]!.Pid));
+  });
+
   it("doomed, which was Deleting, is deleted", async () => {
     const sm = sagemaker(second!);
     const waited = await waitUntilEndpointDeleted({ client: sm, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { EndpointName: "doomed" });
     assert.equal(waited.state, "SUCCESS");
     await assert.rejects(sm.send(new DescribeEndpointCommand({ EndpointName: "doomed" })), { name: "ValidationException" });
     const all = await listInstances(second!);
-    assert.deepEqual(all.map((r) => r.EndpointName).sort(), ["slow", "steady", "steady"]);
+    assert.deepEqual(all.map((r) => r.EndpointName).sort(), ["rolling", "slow", "steady", "steady"]);
   });
 });
