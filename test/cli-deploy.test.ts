@@ -150,6 +150,31 @@ describe("the sluice CLI", () => {
     assert.match(r.stderr, /exits-at-once: FATAL cannot open weights file \/models\/missing\.bin/);
   });
 
+  it("deploy of an existing endpoint updates it; a failing update exits non-zero and leaves the old instances serving", async () => {
+    const again = await cli(["deploy", "cli-echo", "--image", "sluice/echo", "--instances", "1"], sluiceEnv(key));
+    assert.equal(again.code, 0, again.stderr);
+    const lines = again.stdout.trimEnd().split("\n");
+    assert.equal(lines[0], "Updating endpoint cli-echo (sluice/echo, 1 instance)");
+    assert.equal(lines.at(-1), "Endpoint cli-echo is InService: arn:aws:sagemaker:us-east-1:000000000000:endpoint/cli-echo");
+    const serving = JSON.parse((await cli(["instances", "--json", "--endpoint", "cli-echo"], sluiceEnv(key))).stdout) as InstanceRow[];
+    assert.equal(serving.length, 1);
+    assert.ok(!pids.includes(serving[0]!.Pid!), "the update replaced the instances");
+    await waitFor("the first deployment's instances to exit", () => (pids.every((p) => !isAlive(p)) ? true : undefined), 30_000);
+
+    const image = writeLocalModel(scratch, "broken-update", EXITS_AT_ONCE_MODEL);
+    const failed = await cli(["deploy", "cli-echo", "--image", image], sluiceEnv(key));
+    assert.equal(failed.code, 1);
+    assert.match(failed.stdout, /^Updating endpoint cli-echo /);
+    assert.match(failed.stderr, /^sluice: endpoint cli-echo did not deploy:\nInstance cli-echo-AllTraffic-[0-9a-f]+ of variant AllTraffic exited \(code 3\) before answering GET \/ping\./);
+    assert.match(failed.stderr, /exits-at-once: FATAL cannot open weights file/);
+    const after = JSON.parse((await cli(["instances", "--json", "--endpoint", "cli-echo"], sluiceEnv(key))).stdout) as InstanceRow[];
+    assert.deepEqual(
+      after.map((r) => [r.InstanceId, r.Pid, r.State]),
+      [[serving[0]!.InstanceId, serving[0]!.Pid, "Healthy"]],
+    );
+    pids = after.map((r) => r.Pid!);
+  });
+
   it("delete NAME waits until the endpoint is gone and its instances with it", async () => {
     const r = await cli(["delete", "cli-echo"], sluiceEnv(key));
     assert.equal(r.code, 0, r.stderr);
