@@ -171,6 +171,8 @@ for (const [what, tamper, reason] of [
 
     await bad.send(utf8("before"));
     await good.send(utf8("one"));
+    // The container has answered `before` by now: the failure must come after it.
+    await bad.waitForMessages(1);
     await bad.send(utf8("tampered"), tamper);
     assert.deepEqual(summary(await bad.messages()), ["before", { kind: "InternalStreamFailure", Message: reason }]);
 

@@ -31,6 +31,8 @@ export interface RawBidi {
   messages(): Promise<ResponseMessage[]>;
   /** Raw response body (for error responses). */
   body: Promise<Buffer>;
+  /** Resolves with the first `n` response messages as soon as they have arrived (200 only). */
+  waitForMessages(n: number): Promise<ResponseMessage[]>;
   send(part: PayloadPart, tamper?: (envelope: Uint8Array) => Uint8Array): Promise<void>;
   /** Writes bytes as they are (no envelope, no signature). */
   sendRaw(bytes: Uint8Array): void;
@@ -64,7 +66,17 @@ export async function openRawBidi(options: RawBidiOptions): Promise<RawBidi> {
     stream.once("close", () => reject(new Error(`stream closed before a response (rst ${stream.rstCode})`)));
   });
   const chunks: Buffer[] = [];
-  stream.on("data", (c: Buffer) => chunks.push(c));
+  const live: ResponseMessage[] = [];
+  const liveReader = new MessageReader();
+  let waiters: { n: number; resolve: (m: ResponseMessage[]) => void }[] = [];
+  stream.on("data", (c: Buffer) => {
+    chunks.push(c);
+    if (status !== 200) return;
+    for (const m of liveReader.push(Uint8Array.from(c))) live.push(decodeResponseMessage(m));
+    waiters = waiters.filter((w) => (live.length >= w.n ? (w.resolve(live.slice(0, w.n)), false) : true));
+  });
+  let status = 0;
+  stream.once("response", (h) => (status = Number(h[":status"])));
   // The response can end while our request side is still open: its end is what we wait for.
   const body = new Promise<Buffer>((resolve) => {
     const done = () => resolve(Buffer.concat(chunks));
@@ -85,6 +97,8 @@ export async function openRawBidi(options: RawBidiOptions): Promise<RawBidi> {
     response,
     messages,
     body,
+    waitForMessages: (n) =>
+      live.length >= n ? Promise.resolve(live.slice(0, n)) : new Promise((resolve) => waiters.push({ n, resolve })),
     send: async (part, tamper) => {
       const inner = encodePayloadPart(part, "request");
       let envelope = signer ? await signer.sign(inner) : await fakeEnvelope(inner);
