@@ -1,5 +1,6 @@
 // Deploys an endpoint through the real AWS SDK for SageMaker, as a user would.
 import {
+  type SageMakerClientConfig,
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
   CreateModelCommand,
@@ -8,8 +9,8 @@ import {
 } from "@aws-sdk/client-sagemaker";
 import { TEST_KEY } from "./sluice.js";
 
-export function sagemaker(url: string, region = "us-east-1", credentials = TEST_KEY): SageMakerClient {
-  return new SageMakerClient({ endpoint: url, region, credentials, maxAttempts: 1 });
+export function sagemaker(url: string, region = "us-east-1", credentials = TEST_KEY, config: SageMakerClientConfig = {}): SageMakerClient {
+  return new SageMakerClient({ endpoint: url, region, credentials, maxAttempts: 1, ...config });
 }
 
 export interface DeployOptions {
@@ -18,10 +19,12 @@ export interface DeployOptions {
   variants?: { name: string; weight?: number; instances?: number; image?: string }[];
   environment?: Record<string, string>;
   modelDataUrl?: string;
+  /** Extra SDK client settings, e.g. a request handler that trusts a test CA. */
+  clientConfig?: SageMakerClientConfig;
 }
 
 export async function deployEndpoint(url: string, name: string, options: DeployOptions = {}): Promise<void> {
-  const sm = sagemaker(url);
+  const sm = sagemaker(url, "us-east-1", TEST_KEY, options.clientConfig);
   const variants = options.variants ?? [{ name: "AllTraffic", instances: options.instances ?? 1 }];
   for (const v of variants) {
     await sm.send(
