@@ -76,14 +76,12 @@ export interface BuildOptions {
 
 /** Builds `contextDir` (holding a Dockerfile) as `reference`; resolves to the image id. */
 export async function buildContext(docker: Docker, contextDir: string, reference: string, options: BuildOptions = {}): Promise<string> {
-  const stream = await docker.buildImage(tarDirectory(contextDir), {
-    t: reference,
-    buildargs: options.buildArgs,
-    labels: options.labels,
-    // `pull` stays unset: base images exist locally or the build fails saying so.
-    rm: true,
-    forcerm: true,
-  });
+  // `pull` stays unset: base images exist locally or the build fails saying so. Unset options
+  // must be left out, not sent empty: Podman rejects `labels=` with a bare 400.
+  const query: Docker.ImageBuildOptions = { t: reference, rm: true, forcerm: true };
+  if (options.buildArgs) query.buildargs = options.buildArgs;
+  if (options.labels) query.labels = options.labels;
+  const stream = await docker.buildImage(tarDirectory(contextDir), query);
   await followProgress(docker, stream, options.onLine);
   const info = await docker.getImage(reference).inspect();
   return info.Id;

@@ -1,0 +1,183 @@
+// One running container behind the `Instance` handle: follows its exit through the wait API,
+// copies its output into the instance's log file, and removes the container once it has gone
+// (however it went: stop, kill, crash, `podman kill` from outside), so no dead container is left.
+
+import { once } from "node:events";
+import { appendFile } from "node:fs/promises";
+import { constants as osConstants } from "node:os";
+import { createWriteStream } from "node:fs";
+import { pipeline } from "node:stream/promises";
+import type Docker from "dockerode";
+import type { Instance, InstanceExit } from "./host.js";
+import { LogDemux } from "./docker-log-demux.js";
+
+export interface ContainerInstanceOptions {
+  container: Docker.Container;
+  instanceId: string;
+  containerId: string;
+  host: string;
+  port: number;
+  pid?: number;
+  startedAt: Date;
+  logFile: string;
+  /** The image's StopSignal (SIGTERM unless the image says otherwise), what `stop` sends first. */
+  stopSignal: string;
+  /** How long to wait, after the container stopped, for the last of its output to be copied. */
+  logDrainTimeoutMs: number;
+  /** Longest pause between attempts to re-attach to the wait API after it failed. */
+  waitRetryMaxMs: number;
+  /** Problems that have no caller to throw to (log copy, removal, a failed signal). */
+  onError: (err: unknown, what: string) => void;
+}
+
+export class ContainerInstance implements Instance {
+  readonly instanceId: string;
+  readonly containerId: string;
+  readonly pid?: number;
+  readonly host: string;
+  readonly port: number;
+  readonly startedAt: Date;
+  readonly logFile: string;
+  readonly exited: Promise<InstanceExit>;
+
+  private readonly container: Docker.Container;
+  private readonly options: ContainerInstanceOptions;
+  private gone = false;
+  private stopping?: Promise<InstanceExit>;
+
+  constructor(options: ContainerInstanceOptions) {
+    // A reporter that throws must not turn into a rejected `exited`.
+    const report = options.onError;
+    this.options = {
+      ...options,
+      onError: (err, what) => {
+        try {
+          report(err, what);
+        } catch {
+          // Nothing left to tell.
+        }
+      },
+    };
+    this.container = options.container;
+    this.instanceId = options.instanceId;
+    this.containerId = options.containerId;
+    this.pid = options.pid;
+    this.host = options.host;
+    this.port = options.port;
+    this.startedAt = options.startedAt;
+    this.logFile = options.logFile;
+    const logsCopied = this.copyLogs();
+    this.exited = this.followExit(logsCopied);
+  }
+
+  stop(graceMs: number): Promise<InstanceExit> {
+    this.stopping ??= (async () => {
+      if (!this.gone) {
+        await this.signal(this.options.stopSignal);
+        const timer = setTimeout(() => void this.signal("SIGKILL"), Math.max(0, graceMs));
+        try {
+          await this.exited;
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+      return this.exited;
+    })();
+    return this.stopping;
+  }
+
+  kill(): void {
+    void this.signal("SIGKILL");
+  }
+
+  private async signal(signal: string): Promise<void> {
+    if (this.gone) return;
+    try {
+      await this.container.kill({ signal });
+    } catch (err) {
+      // Not running (any more) or already removed: what the signal was for has happened.
+      if (this.gone || isGoneError(err)) return;
+      this.options.onError(err, `sending ${signal} to container ${this.containerId}`);
+    }
+  }
+
+  private async copyLogs(): Promise<void> {
+    const file = createWriteStream(this.logFile, { flags: "a" });
+    try {
+      await once(file, "open");
+      // follow: everything from the container's first line, then new lines until it stops.
+      const stream = (await this.container.logs({ follow: true, stdout: true, stderr: true })) as unknown as NodeJS.ReadableStream;
+      await pipeline(stream, new LogDemux(), file);
+    } catch (err) {
+      file.destroy();
+      if (!isGoneError(err)) this.options.onError(err, `copying the output of container ${this.containerId} to ${this.logFile}`);
+    }
+  }
+
+  private async followExit(logsCopied: Promise<void>): Promise<InstanceExit> {
+    const code = await this.waitForExit();
+    this.gone = true;
+    // The log stream ends when the container stops; a cap keeps a stuck stream from holding the
+    // exit back (what was copied stays in the file).
+    let drainTimer: NodeJS.Timeout | undefined;
+    await Promise.race([logsCopied, new Promise<void>((r) => (drainTimer = setTimeout(r, this.options.logDrainTimeoutMs)))]);
+    clearTimeout(drainTimer);
+    const state = await this.container.inspect().then((i) => i.State, () => undefined);
+    if (state?.OOMKilled) {
+      await appendFile(this.logFile, `sluice: container ${this.containerId.slice(0, 12)} was killed for exceeding its memory limit\n`).catch((err: unknown) =>
+        this.options.onError(err, `writing to ${this.logFile}`),
+      );
+    }
+    await this.container.remove({ force: true, v: true }).catch((err: unknown) => {
+      if (!isGoneError(err) && !isRemovalInProgress(err)) this.options.onError(err, `removing container ${this.containerId}`);
+    });
+    return exitFromStatus(code ?? state?.ExitCode ?? null);
+  }
+
+  /** The container's exit status through the wait API; null if it vanished without one. */
+  private async waitForExit(): Promise<number | null> {
+    for (let delay = 100; ; delay = Math.min(delay * 2, this.options.waitRetryMaxMs)) {
+      try {
+        const result = (await this.container.wait()) as { StatusCode?: number };
+        return typeof result.StatusCode === "number" ? result.StatusCode : null;
+      } catch (err) {
+        // The wait connection broke (engine restarted, socket hiccup): ask for the state instead
+        // of guessing, and wait again if the container is still running.
+        if (isGoneError(err)) return null;
+        const state = await this.container.inspect().then((i) => i.State, (e: unknown) => (isGoneError(e) ? null : undefined));
+        if (state === null) return null;
+        if (state !== undefined && !state.Running) return state.ExitCode;
+        this.options.onError(err, `waiting for container ${this.containerId}; retrying`);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+}
+
+/** Docker reports "killed by signal N" as status 128+N; say which signal, as for processes. */
+export function exitFromStatus(status: number | null): InstanceExit {
+  if (status !== null && status > 128 && status <= 128 + 64) {
+    const signal = (Object.entries(osConstants.signals) as Array<[NodeJS.Signals, number]>).find(([, n]) => n === status - 128)?.[0];
+    if (signal) return { code: null, signal };
+  }
+  return { code: status, signal: null };
+}
+
+export function statusCodeOf(err: unknown): number | undefined {
+  const code = (err as { statusCode?: unknown } | null)?.statusCode;
+  return typeof code === "number" ? code : undefined;
+}
+
+/**
+ * 404 (no such container), 409/304 (not running) and Podman's 500 "container state improper"
+ * (its answer to killing a stopped container) all mean: nothing left to act on.
+ */
+export function isGoneError(err: unknown): boolean {
+  const code = statusCodeOf(err);
+  if (code === 404 || code === 409 || code === 304) return true;
+  return code === 500 && /container state improper|is not running|can only kill running/i.test(String((err as Error)?.message));
+}
+
+function isRemovalInProgress(err: unknown): boolean {
+  return /removal.*in progress|being removed/i.test(String((err as Error)?.message));
+}
