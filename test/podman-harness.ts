@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type Docker from "dockerode";
-import { BASE_IMAGES, ensureBaseImage, stageNodeContext } from "../src/hosting/docker-bundled-images.js";
+import { BASE_IMAGES, buildBundledImages, ensureBaseImage, stageNodeContext } from "../src/hosting/docker-bundled-images.js";
 import { buildContext } from "../src/hosting/docker-image-build.js";
 import { startPodmanService, type PodmanService } from "../src/hosting/docker-podman-service.js";
 import { BIDI_CAPABILITY_LABEL } from "../src/hosting/host.js";
@@ -65,4 +65,10 @@ export async function waitForPing(host: string, port: number, timeoutMs = 30_000
     if (Date.now() > deadline) throw new Error(`no /ping from ${host}:${port} within ${timeoutMs} ms: ${(last as Error)?.message}`);
     await new Promise((r) => setTimeout(r, delay));
   }
+}
+
+/** Builds one of the bundled images (docker-bundled-images.ts) on the engine; its reference. */
+export async function buildBundledImage(docker: Docker, name: string): Promise<string> {
+  const built = await buildBundledImages(docker, { projectRoot: PROJECT_ROOT, only: [name] });
+  return built[built.length - 1].reference;
 }

@@ -68,16 +68,19 @@ before(async () => {
 });
 
 after(async () => {
-  // Whatever a failed test left behind, by label, as reaping does.
-  if (engine) {
-    for (const owner of owners) {
-      const left = await engine.docker.listContainers({ all: true, filters: { label: [`${LABEL_OWNER}=${owner}`] } });
-      await Promise.all(left.map((c) => engine.docker.getContainer(c.Id).remove({ force: true }).catch(() => {})));
+  try {
+    // Whatever a failed test left behind, by label, as reaping does.
+    if (engine) {
+      for (const owner of owners) {
+        const left = await engine.docker.listContainers({ all: true, filters: { label: [`${LABEL_OWNER}=${owner}`] } });
+        await Promise.all(left.map((c) => engine.docker.getContainer(c.Id).remove({ force: true }).catch(() => {})));
+      }
+      await engine.stop();
     }
-    await engine.stop();
+  } finally {
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
   }
   assert.deepEqual(hostErrors, []);
-  if (dir) await fs.rm(dir, { recursive: true, force: true });
 });
 
 describe("DockerHost", () => {
