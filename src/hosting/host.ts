@@ -37,6 +37,11 @@ export interface Instance {
   readonly host: string;
   readonly port: number;
   readonly startedAt: Date;
+  /**
+   * Epoch ms the process started as the kernel reports it (process hosts), to be stored as
+   * `InstanceRecord.startTimeMs` so a later run can tell a recycled pid from this instance.
+   */
+  readonly startTimeMs?: number;
   readonly logFile: string;
   /** Settles once when the instance has gone, however it went. */
   readonly exited: Promise<InstanceExit>;

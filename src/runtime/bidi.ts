@@ -1,0 +1,310 @@
+// InvokeEndpointWithBidirectionalStream (DESIGN §2): validate, route, dial the container, answer
+// 200 only once its WebSocket is open, then pump both ways with end-to-end backpressure until one
+// side ends. Failures before the 200 are HTTP errors in AWS shape; after it, exception events
+// that follow everything the container sent.
+import type * as http2 from "node:http2";
+import type { Logger } from "pino";
+import { AwsError, isAwsError } from "../protocol/aws-error.js";
+import { unwrapEnvelope, type Envelope } from "../protocol/envelope.js";
+import { isEventStreamFailure } from "../protocol/event-stream-failure.js";
+import type { PayloadPart, StreamError } from "../protocol/events.js";
+import { MessageReader } from "../protocol/message-reader.js";
+import { decodePayloadPart, encodePayloadPart } from "../protocol/payload-part.js";
+import { encodeStreamError } from "../protocol/stream-error-message.js";
+import { validateBidiHeaders } from "../protocol/validation.js";
+import type { SessionLease, SessionRouter } from "../routing/session-router.js";
+import { DialError, openSession, type SidecarSession } from "../sidecar/session.js";
+import { containerUrl } from "../sidecar/options.js";
+import { BidiSessionRegistry } from "./bidi-session-registry.js";
+import { logStreamArn, modelError } from "./model-error.js";
+import type { SessionObserver } from "./session-observer.js";
+
+/** Checks each envelope's chunk signature in order; absent with `--auth none`. */
+export interface EventChainVerifier {
+  /** Throws EventStreamFailure InvalidSignature. */
+  verify(envelope: Envelope): void;
+}
+
+export interface BidiContext {
+  requestId: string;
+  endpointName: string;
+  identity: { region: string; chain?: unknown };
+  log: Logger;
+}
+
+export interface BidiOptions {
+  router: SessionRouter;
+  registry: BidiSessionRegistry;
+  observer: SessionObserver;
+  accountId: string;
+  maxPayloadBytes: number;
+  wsConnectTimeoutMs: number;
+  pingIntervalMs: number;
+  maxMissedPongs: number;
+  closeGraceMs: number;
+  idleTimeoutMs: number;
+  /** True once shutdown began: new sessions get 503. */
+  refusing: () => boolean;
+}
+
+const EVENT_STREAM = "application/vnd.amazon.eventstream";
+/** Framing room around the largest payload: the envelope and the inner headers. */
+const FRAMING_ALLOWANCE = 64 * 1024;
+
+export function createBidiHandler(options: BidiOptions) {
+  return (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse, ctx: BidiContext): void => {
+    const stream = req.stream;
+    // Nothing is read until the container's WebSocket is open; HTTP/2 flow control holds the client.
+    stream.pause();
+    start(stream, req.headers, ctx).catch((err: unknown) => {
+      const failure = isAwsError(err) ? err : new AwsError("InternalServerError", 500, `Internal error; request id ${ctx.requestId}.`);
+      if (!isAwsError(err)) ctx.log.error({ err }, "bidi session failed before 200");
+      respondError(stream, res, failure);
+    });
+  };
+
+  async function start(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ctx: BidiContext): Promise<void> {
+    if (options.refusing()) throw new AwsError("ServiceUnavailableError", 503, "Sluice is shutting down; no new sessions are accepted.");
+    const contentType = headers["content-type"];
+    if (contentType !== undefined && !contentType.startsWith(EVENT_STREAM)) {
+      throw new AwsError("InputValidationError", 400, `Content-Type must be ${EVENT_STREAM}, not "${contentType}".`);
+    }
+    const input = validateBidiHeaders(headers);
+    const { endpoint, variant } = options.router.resolve(ctx.endpointName, input.targetVariant);
+    if (!variant.bidiCapable) {
+      throw new AwsError(
+        "ModelError",
+        424,
+        `The model of variant ${variant.variantName} does not declare bidirectional streaming: its image or sluice-model.json lacks the label com.amazonaws.sagemaker.capabilities.bidirectional-streaming=true.`,
+        { fields: { OriginalStatusCode: 424, OriginalMessage: "model is not bidirectional-streaming capable" } },
+      );
+    }
+    const lease = options.router.acquire(endpoint, variant);
+    const ref = {
+      endpointName: endpoint.endpointName,
+      variantName: variant.variantName,
+      instanceId: lease.instance.instanceId,
+      logFile: lease.instance.logFile,
+    };
+    const arn = logStreamArn(ctx.identity.region, options.accountId, ref);
+    const bridge = new Bridge(stream, lease, ctx, options);
+    const abort = new AbortController();
+    const onEarlyClose = (): void => abort.abort();
+    stream.once("close", onEarlyClose);
+    let session: SidecarSession;
+    try {
+      session = await openSession(
+        {
+          url: containerUrl(`ws://${lease.instance.host}:${lease.instance.port}`, input.invocationPath, input.queryString),
+          maxPayloadBytes: options.maxPayloadBytes,
+          handshakeTimeoutMs: options.wsConnectTimeoutMs,
+          pingIntervalMs: options.pingIntervalMs,
+          maxMissedPongs: options.maxMissedPongs,
+          closeGraceMs: options.closeGraceMs,
+          signal: abort.signal,
+        },
+        bridge,
+      );
+    } catch (err) {
+      lease.release();
+      if (stream.destroyed || stream.closed) return;
+      if (err instanceof DialError) {
+        options.router.reportDialFailure(lease.instance.instanceId);
+        throw modelError(`The model container did not accept the WebSocket: ${err.message}`, ref, arn, {
+          status: err.status,
+          message: err.body ?? err.message,
+        });
+      }
+      throw err;
+    } finally {
+      stream.off("close", onEarlyClose);
+    }
+    options.router.reportDialSuccess(lease.instance.instanceId);
+    if (stream.destroyed || stream.closed) {
+      session.cancel();
+      lease.release();
+      return;
+    }
+    bridge.attach(session, variant.variantName);
+  }
+}
+
+function respondError(stream: http2.ServerHttp2Stream, res: http2.Http2ServerResponse, err: AwsError): void {
+  if (stream.destroyed || stream.closed) return;
+  if (stream.headersSent) {
+    stream.close();
+    return;
+  }
+  const body = Buffer.from(JSON.stringify({ Message: err.message, ...err.fields }));
+  stream.respond({
+    ":status": err.status,
+    "content-type": "application/json",
+    "content-length": body.length,
+    "x-amzn-errortype": err.type,
+    "x-amzn-requestid": String(res.getHeader("x-amzn-RequestId") ?? ""),
+    ...err.headers,
+  });
+  stream.end(body);
+  // The client may still be sending; we will not read it.
+  stream.resume();
+}
+
+/** One open session: the HTTP/2 stream on one side, the sidecar on the other. */
+class Bridge {
+  private session!: SidecarSession;
+  private readonly reader: MessageReader;
+  private inputEnded = false;
+  private finished = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private resolveEnded!: () => void;
+  readonly ended = new Promise<void>((resolve) => (this.resolveEnded = resolve));
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly stream: http2.ServerHttp2Stream,
+    private readonly lease: SessionLease,
+    private readonly ctx: BidiContext,
+    private readonly options: BidiOptions,
+  ) {
+    this.reader = new MessageReader({ maxMessageBytes: options.maxPayloadBytes + FRAMING_ALLOWANCE });
+  }
+
+  get instanceId(): string {
+    return this.lease.instance.instanceId;
+  }
+
+  attach(session: SidecarSession, variantName: string): void {
+    this.session = session;
+    const { stream, options } = this;
+    stream.respond({
+      ":status": 200,
+      "content-type": EVENT_STREAM,
+      "x-amzn-invoked-production-variant": variantName,
+      "x-amzn-requestid": this.ctx.requestId,
+    });
+    options.registry.add({
+      instanceId: this.instanceId,
+      ended: this.ended,
+      bufferedBytes: () => this.bufferedBytes(),
+      expire: () =>
+        session.fail({
+          kind: "ModelStreamError",
+          ErrorCode: "DrainDeadlineExceeded",
+          Message: "The instance serving this session is being retired and the drain deadline passed.",
+        }),
+    });
+    options.observer.started(this.lease);
+    this.touch();
+
+    stream.on("data", (chunk: Buffer) => this.onData(chunk));
+    stream.on("end", () => this.onEnd());
+    // A client cancel (RST_STREAM) or a dead connection: close the container side at once.
+    stream.on("close", () => {
+      if (!this.finished) {
+        session.cancel();
+        this.finish();
+      }
+    });
+    stream.on("error", () => {});
+    session.on("drain", () => {
+      if (!this.finished) stream.resume();
+    });
+    stream.resume();
+  }
+
+  /** Bytes this session holds: HTTP/2 output not yet sent, queued input, WebSocket buffer. */
+  bufferedBytes(): number {
+    return this.stream.writableLength + this.reader.bufferedBytes + (this.session?.bufferedBytes() ?? 0);
+  }
+
+  // --- client → container
+
+  private onData(chunk: Buffer): void {
+    if (this.finished) return;
+    this.touch();
+    let messages: Uint8Array[];
+    try {
+      messages = this.reader.push(chunk);
+      for (const message of messages) {
+        if (this.inputEnded) throw new AwsError("InternalStreamFailure", 500, "MalformedEvent");
+        const envelope = unwrapEnvelope(message);
+        (this.ctx.identity.chain as EventChainVerifier | undefined)?.verify(envelope);
+        if (envelope.payload.byteLength === 0) {
+          this.inputEnded = true;
+          this.session.endInput();
+          continue;
+        }
+        const part = decodePayloadPart(envelope.payload, { maxPayloadBytes: this.options.maxPayloadBytes });
+        this.options.observer.input(this.lease, part.Bytes.byteLength);
+        if (!this.session.write(part)) this.stream.pause();
+      }
+    } catch (err) {
+      this.failInput(err);
+    }
+  }
+
+  private onEnd(): void {
+    if (this.finished) return;
+    try {
+      this.reader.end();
+    } catch (err) {
+      this.failInput(err);
+      return;
+    }
+    // END_STREAM without the empty envelope still means the client is done sending.
+    if (!this.inputEnded) {
+      this.inputEnded = true;
+      this.session.endInput();
+    }
+  }
+
+  private failInput(err: unknown): void {
+    const error: StreamError = isEventStreamFailure(err)
+      ? err.toStreamError()
+      : { kind: "InternalStreamFailure", Message: "MalformedEvent" };
+    if (!isEventStreamFailure(err)) this.ctx.log.warn({ err }, "bad client input");
+    else this.ctx.log.info({ reason: err.reason, detail: err.detail }, "client stream failure");
+    this.stream.pause();
+    this.session.fail(error);
+  }
+
+  // --- container → client (SessionOutput)
+
+  part(part: PayloadPart): boolean {
+    if (this.finished || this.stream.destroyed) return true;
+    this.touch();
+    this.options.observer.output(this.lease, part.Bytes.byteLength);
+    const ok = this.stream.write(encodePayloadPart(part, "response"));
+    if (!ok) this.stream.once("drain", () => this.session.resumeOutput());
+    return ok;
+  }
+
+  end(error?: StreamError): void {
+    if (this.finished) return;
+    if (!this.stream.destroyed && !this.stream.closed) {
+      if (error) this.stream.write(encodeStreamError(error));
+      this.stream.end();
+      // Whatever the client still sends is read and dropped, so its END_STREAM can close the stream.
+      this.stream.resume();
+    }
+    this.options.observer.ended(this.lease, error, Date.now() - this.startedAt);
+    if (error) this.ctx.log.info({ error }, "session ended with error");
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.idleTimer);
+    this.lease.release();
+    this.resolveEnded();
+  }
+
+  private touch(): void {
+    if (this.options.idleTimeoutMs <= 0) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.session.fail({ kind: "InternalStreamFailure", Message: "IdleTimeout" });
+    }, this.options.idleTimeoutMs);
+  }
+}

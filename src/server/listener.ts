@@ -1,0 +1,151 @@
+// One port for everything (DESIGN §1): without TLS, each connection is sniffed for the HTTP/2
+// connection preface (h2c with prior knowledge) and otherwise handed to HTTP/1.1; with TLS, ALPN
+// picks h2 or http/1.1. Both paths end in the same compat-API request handler.
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import type { AddressInfo } from "node:net";
+
+export type RequestHandler = (
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+) => void;
+
+export interface ListenerOptions {
+  host: string;
+  port: number;
+  tls?: { cert: Buffer; key: Buffer };
+  /** Settings for every HTTP/2 session (DESIGN §2 limits). */
+  http2: {
+    maxConcurrentStreams: number;
+    maxHeaderListSize: number;
+  };
+  onRequest: RequestHandler;
+  /** Sessions are handed out so the runtime can watch GOAWAY and close them on shutdown. */
+  onSession?: (session: http2.ServerHttp2Session) => void;
+  onError?: (err: Error) => void;
+}
+
+const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+const SNIFF_TIMEOUT_MS = 10_000;
+
+export interface Listener {
+  readonly url: string;
+  readonly port: number;
+  /** Stop accepting; existing connections are closed after `graceMs`. */
+  close(graceMs?: number): Promise<void>;
+  connectionCount(): number;
+}
+
+export async function listen(options: ListenerOptions): Promise<Listener> {
+  const settings: http2.Settings = {
+    maxConcurrentStreams: options.http2.maxConcurrentStreams,
+    maxHeaderListSize: options.http2.maxHeaderListSize,
+    enablePush: false,
+  };
+  const sockets = new Set<net.Socket>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  const onError = options.onError ?? (() => {});
+
+  const trackSession = (session: http2.ServerHttp2Session): void => {
+    sessions.add(session);
+    session.on("close", () => sessions.delete(session));
+    session.on("error", onError);
+    options.onSession?.(session);
+  };
+
+  let server: net.Server;
+  if (options.tls) {
+    const secure = http2.createSecureServer({
+      cert: options.tls.cert,
+      key: options.tls.key,
+      allowHTTP1: true,
+      ALPNProtocols: ["h2", "http/1.1"],
+      settings,
+      maxSessionMemory: 64,
+    });
+    secure.on("request", options.onRequest);
+    secure.on("session", trackSession);
+    secure.on("tlsClientError", () => {});
+    server = secure;
+  } else {
+    const h2 = http2.createServer({ settings, maxSessionMemory: 64 });
+    h2.on("request", options.onRequest);
+    h2.on("session", trackSession);
+    const h1 = http.createServer({ maxHeaderSize: options.http2.maxHeaderListSize });
+    h1.on("request", options.onRequest);
+    h1.on("clientError", (_err, socket) => {
+      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+      else socket.destroy();
+    });
+    server = net.createServer((socket) => sniff(socket, h1, h2));
+  }
+
+  server.on("connection", (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  server.on("error", onError);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const hostForUrl = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `${options.tls ? "https" : "http"}://${hostForUrl}:${address.port}`;
+
+  return {
+    url,
+    port: address.port,
+    connectionCount: () => sockets.size,
+    close: (graceMs = 0) =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const session of sessions) session.close();
+        const timer = setTimeout(() => {
+          for (const socket of sockets) socket.destroy();
+        }, graceMs);
+        timer.unref();
+        if (sockets.size === 0) clearTimeout(timer);
+      }),
+  };
+}
+
+/**
+ * Reads just enough of a new connection to tell the HTTP/2 preface from an HTTP/1.1 request
+ * line, puts the bytes back and hands the socket to the matching server.
+ */
+function sniff(socket: net.Socket, h1: http.Server, h2: http2.Http2Server): void {
+  let seen: Buffer = Buffer.alloc(0);
+  const timer = setTimeout(() => socket.destroy(), SNIFF_TIMEOUT_MS);
+  const onData = (chunk: Buffer): void => {
+    seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
+    const n = Math.min(seen.length, PREFACE.length);
+    const isH2Prefix = seen.subarray(0, n).equals(PREFACE.subarray(0, n));
+    if (isH2Prefix && seen.length < PREFACE.length) return;
+    clearTimeout(timer);
+    socket.off("data", onData);
+    socket.off("error", onEarlyError);
+    socket.pause();
+    socket.unshift(seen);
+    if (isH2Prefix) {
+      // The HTTP/2 session takes the socket's handle and reads what is already buffered on the
+      // next tick; resuming here would drain those bytes into a stream nobody reads.
+      h2.emit("connection", socket);
+    } else {
+      h1.emit("connection", socket);
+      socket.resume();
+    }
+  };
+  const onEarlyError = (): void => {
+    clearTimeout(timer);
+    socket.destroy();
+  };
+  socket.on("data", onData);
+  socket.on("error", onEarlyError);
+  socket.on("close", () => clearTimeout(timer));
+}
