@@ -4,7 +4,7 @@
 // `npm run build` (the npm script does both).
 //
 //   node scripts/build-images.mjs [--docker-host unix:///path] [--only echo,transcribe]
-//                                 [--rebuild-bases] [--version X.Y.Z]
+//                                 [--rebuild-bases] [--version X.Y.Z] [--verbose]
 //
 // Engine: --docker-host, else DOCKER_HOST, else a private `podman system service` started for
 // the duration of the build (so a fresh machine needs nothing running).
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     only: { type: "string" },
     "rebuild-bases": { type: "boolean", default: false },
     version: { type: "string" },
+    verbose: { type: "boolean", default: false },
   },
 });
 
@@ -47,7 +48,8 @@ try {
     version: values.version,
     only: values.only?.split(",").map((s) => s.trim()).filter(Boolean),
     rebuildBases: values["rebuild-bases"],
-    log: (line) => console.log(`  ${line}`),
+    // The engine's step-by-step build output only with --verbose; failures carry their message.
+    log: values.verbose ? (line) => console.log(`  ${line}`) : () => {},
   });
   for (const b of built) console.log(`${b.reference}  ${b.id.slice(0, 12)}  ${b.skipped ? "unchanged" : `${b.ms} ms`}`);
   console.log(`build-images: done in ${Date.now() - started} ms`);

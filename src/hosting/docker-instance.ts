@@ -10,6 +10,7 @@ import { pipeline } from "node:stream/promises";
 import type Docker from "dockerode";
 import type { Instance, InstanceExit } from "./host.js";
 import { LogDemux } from "./docker-log-demux.js";
+import { describeExit } from "./process-instance.js";
 
 export interface ContainerInstanceOptions {
   container: Docker.Container;
@@ -123,15 +124,16 @@ export class ContainerInstance implements Instance {
     await Promise.race([logsCopied, new Promise<void>((r) => (drainTimer = setTimeout(r, this.options.logDrainTimeoutMs)))]);
     clearTimeout(drainTimer);
     const state = await this.container.inspect().then((i) => i.State, () => undefined);
-    if (state?.OOMKilled) {
-      await appendFile(this.logFile, `sluice: container ${this.containerId.slice(0, 12)} was killed for exceeding its memory limit\n`).catch((err: unknown) =>
-        this.options.onError(err, `writing to ${this.logFile}`),
-      );
-    }
+    const exit = exitFromStatus(code ?? state?.ExitCode ?? null);
+    // As the process host does: the exit is the last line of the log, which a FailureReason quotes.
+    const oom = state?.OOMKilled ? " after exceeding its memory limit" : "";
+    await appendFile(this.logFile, `[sluice] ${new Date().toISOString()} instance ${this.instanceId} ${describeExit(exit)}${oom}\n`).catch(
+      () => undefined, // the log's directory may be gone with its endpoint; the exit still counts
+    );
     await this.container.remove({ force: true, v: true }).catch((err: unknown) => {
       if (!isGoneError(err) && !isRemovalInProgress(err)) this.options.onError(err, `removing container ${this.containerId}`);
     });
-    return exitFromStatus(code ?? state?.ExitCode ?? null);
+    return exit;
   }
 
   /** The container's exit status through the wait API; null if it vanished without one. */

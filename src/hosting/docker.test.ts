@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { AwsError } from "../protocol/aws-error.js";
-import { buildTestModelImages, startTestEngine, waitForPing, type TestEngine, type TestModelImages } from "../../test/podman-harness.js";
+import { buildBundledImage, buildTestModelImages, PROJECT_ROOT, startTestEngine, waitForPing, type TestEngine, type TestModelImages } from "../../test/podman-harness.js";
 import { createDockerHost, DockerHost } from "./docker.js";
 import { LABEL_ENDPOINT, LABEL_INSTANCE_ID, LABEL_MANAGED, LABEL_OWNER, LABEL_RUN_ID, LABEL_VARIANT } from "./docker-labels.js";
 import { BIDI_CAPABILITY_LABEL, isBidiCapable, type Instance, type InstanceSpec } from "./host.js";
@@ -17,6 +17,9 @@ const CAP_MS = Number(process.env.SLUICE_TEST_CAP_MS ?? 60_000);
 
 let engine: TestEngine;
 let images: TestModelImages;
+/** The bundled echo model's image, when the compiled model exists to build it from. */
+let echoImage: string | undefined;
+let echoMissing = "";
 let dir: string;
 const owners = new Set<string>();
 /** Errors the hosts reported with no caller to throw to; none are expected. */
@@ -65,6 +68,9 @@ before(async () => {
   dir = await fs.mkdtemp(join(tmpdir(), "sluice-docker-test-"));
   engine = await startTestEngine();
   images = await buildTestModelImages(engine.docker);
+  const compiledEcho = join(PROJECT_ROOT, "dist/models/echo/main.js");
+  if (await fs.stat(compiledEcho).then(() => true, () => false)) echoImage = await buildBundledImage(engine.docker, "echo");
+  else echoMissing = `${compiledEcho} is not built (npm test builds it first)`;
 });
 
 after(async () => {
@@ -203,6 +209,37 @@ describe("DockerHost", () => {
     } finally {
       await instance.stop(0);
     }
+  });
+
+  test("the bundled echo image serves /ping and echoes over the WebSocket", async (t) => {
+    if (echoImage === undefined) return t.skip(echoMissing);
+    const host = newHost();
+    const info = await host.inspect(echoImage);
+    assert.equal(isBidiCapable(info), true);
+    const instance = await host.start(spec({ image: echoImage }));
+    try {
+      await waitForPing(instance.host, instance.port, CAP_MS, instance.exited);
+      const ws = new WebSocket(`ws://127.0.0.1:${instance.port}/invocations-bidirectional-stream?model=x`, { perMessageDeflate: false });
+      await withCap(new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject)), "open");
+      const next = () => withCap(new Promise<[string, boolean]>((resolve) => ws.once("message", (d: Buffer, bin: boolean) => resolve([d.toString(), bin]))), "message");
+      let reply = next();
+      ws.send(JSON.stringify({ type: "sluice.echo.info" }));
+      const about = JSON.parse((await reply)[0]) as { instanceId: string; path: string };
+      assert.equal(about.instanceId, instance.instanceId, "the container knows its instance id");
+      assert.equal(about.path, "/invocations-bidirectional-stream");
+      reply = next();
+      ws.send("bonjour");
+      assert.deepEqual(await reply, ["bonjour", false]);
+      const closed = withCap(new Promise<number>((r) => ws.once("close", (code: number) => r(code))), "close");
+      ws.send(JSON.stringify({ type: "CloseStream" }));
+      assert.equal(await closed, 1000);
+    } finally {
+      const exit = await instance.stop(CAP_MS);
+      assert.deepEqual(exit, { code: 0, signal: null }, "the echo model exits 0 on SIGTERM");
+    }
+    const log = await fs.readFile(instance.logFile, "utf8");
+    assert.match(log, /^\[sluice\] .* starting instance .* in container [0-9a-f]{12}: localhost\/sluice-echo:.* serve$/m);
+    assert.match(log, /^\[sluice\] .* instance .* exited with code 0$/m);
   });
 
   test("stop escalates to SIGKILL after the grace when SIGTERM is ignored", async () => {

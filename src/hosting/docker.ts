@@ -5,7 +5,7 @@
 // talks nothing but the Engine API, so it runs unchanged on Podman's compat socket and on Docker.
 
 import { randomBytes } from "node:crypto";
-import { mkdir } from "node:fs/promises";
+import { appendFile, mkdir } from "node:fs/promises";
 import { dirname, isAbsolute } from "node:path";
 import type Docker from "dockerode";
 import { AwsError } from "../protocol/aws-error.js";
@@ -106,7 +106,11 @@ export class DockerHost implements Host {
     const portKey = `${this.containerPort}/tcp`;
     const memory = memoryLimitBytes(spec.instanceType, { overrides: this.options.memoryOverrides, defaultBytes: this.options.defaultMemoryBytes });
     // Precedence as for processes (DESIGN §1): Environment, then what Sluice must set.
-    const env: Record<string, string> = { ...spec.environment, SAGEMAKER_BIND_TO_PORT: String(this.containerPort) };
+    const env: Record<string, string> = {
+      ...spec.environment,
+      SAGEMAKER_BIND_TO_PORT: String(this.containerPort),
+      SLUICE_INSTANCE_ID: spec.instanceId,
+    };
     if (spec.modelDataPath !== undefined) env.SM_MODEL_DIR = MODEL_DIR_IN_CONTAINER;
 
     const create: Docker.ContainerCreateOptions = {
@@ -138,6 +142,11 @@ export class DockerHost implements Host {
       throw this.engineError(err, `could not create a container for ${spec.image}`);
     }
     try {
+      // Same first line as the process host writes, so a FailureReason reads alike for both.
+      await appendFile(
+        spec.logFile,
+        `[sluice] ${new Date().toISOString()} starting instance ${spec.instanceId} in container ${container.id.slice(0, 12)}: ${spec.image} serve\n`,
+      );
       await this.request(`starting container ${container.id}`, container.start());
       const info = await this.request(`inspecting container ${container.id}`, container.inspect());
       const hostPort = Number(info.NetworkSettings?.Ports?.[portKey]?.find((b) => b.HostIp === "127.0.0.1" || b.HostIp === "")?.HostPort);
