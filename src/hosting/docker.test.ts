@@ -25,12 +25,13 @@ const owners = new Set<string>();
 /** Errors the hosts reported with no caller to throw to; none are expected. */
 const hostErrors: string[] = [];
 
-function newHost(options: { owner?: string; runId?: string } = {}): DockerHost {
+function newHost(options: { owner?: string; runId?: string; memoryOverrides?: Record<string, number> } = {}): DockerHost {
   const owner = options.owner ?? `test-${randomBytes(4).toString("hex")}`;
   owners.add(owner);
   return createDockerHost(engine.socketPath, {
     owner,
     runId: options.runId,
+    memoryOverrides: options.memoryOverrides,
     logDrainTimeoutMs: 5_000,
     onError: (err, what) => hostErrors.push(`${what}: ${String(err)}`),
   });
@@ -252,6 +253,17 @@ describe("DockerHost", () => {
     assert.equal(await containerGone(instance.containerId!), true);
   });
 
+  test("the memory limit holds: a container growing past it is killed", async () => {
+    const host = newHost({ memoryOverrides: { "ml.test.tiny": 96 * 1024 * 1024 } });
+    const instance = await host.start(spec({ instanceType: "ml.test.tiny" }));
+    await waitForPing(instance.host, instance.port, CAP_MS, instance.exited);
+    await fetch(`http://127.0.0.1:${instance.port}/alloc`);
+    assert.deepEqual(await withCap(instance.exited, "exited"), { code: null, signal: "SIGKILL" });
+    // "after exceeding its memory limit" follows where the engine reports OOMKilled (Docker does;
+    // Podman 4.3 with runc on cgroup v1 does not), so only the kill itself is certain here.
+    assert.match(await fs.readFile(instance.logFile, "utf8"), /was killed by SIGKILL/);
+  });
+
   test("kill settles exited at once and removes the container", async () => {
     const host = newHost();
     const instance = await host.start(spec());
@@ -270,6 +282,23 @@ describe("DockerHost", () => {
     await engine.docker.getContainer(instance.containerId!).kill({ signal: "SIGKILL" });
     assert.deepEqual(await withCap(instance.exited, "exited"), { code: null, signal: "SIGKILL" });
     assert.equal(await containerGone(instance.containerId!), true);
+  });
+
+  test("a leftover holding the instance's container name is replaced; a stranger's is not touched", async () => {
+    const owner = `test-${randomBytes(4).toString("hex")}`;
+    const s = spec();
+    const leftover = await newHost({ owner, runId: "run-earlier" }).start(s);
+    const fresh = await newHost({ owner, runId: "run-now" }).start({ ...s, logFile: s.logFile + ".2" });
+    try {
+      await withCap(leftover.exited, "leftover exited");
+      assert.notEqual(fresh.containerId, leftover.containerId);
+      await waitForPing(fresh.host, fresh.port, CAP_MS, fresh.exited);
+      // Same name, another owner: refused, and the running container is left alone.
+      await assert.rejects(newHost().start({ ...s, logFile: s.logFile + ".3" }), /already exists and is not a leftover/);
+      assert.equal(await containerGone(fresh.containerId!), false);
+    } finally {
+      await Promise.all([leftover.stop(0), fresh.stop(0)]);
+    }
   });
 
   test("reapLeftovers removes this owner's containers of earlier runs, and only those", async () => {

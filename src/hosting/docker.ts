@@ -14,7 +14,7 @@ import { dockerClient, parseDockerHost } from "./docker-connection.js";
 import { isContainerImageReference } from "./docker-image-ref.js";
 import { ContainerInstance, isGoneError, statusCodeOf } from "./docker-instance.js";
 import { memoryLimitBytes } from "./docker-instance-types.js";
-import { containerLabels, LABEL_RUN_ID, ownerFilter } from "./docker-labels.js";
+import { containerLabels, LABEL_MANAGED, LABEL_OWNER, LABEL_RUN_ID, ownerFilter } from "./docker-labels.js";
 
 /** Where SageMaker mounts the model artefacts inside a container. */
 export const MODEL_DIR_IN_CONTAINER = "/opt/ml/model";
@@ -137,7 +137,7 @@ export class DockerHost implements Host {
 
     let container: Docker.Container;
     try {
-      container = await this.request(`creating a container for ${spec.instanceId}`, this.docker.createContainer(create));
+      container = await this.createContainer(create);
     } catch (err) {
       throw this.engineError(err, `could not create a container for ${spec.image}`);
     }
@@ -196,6 +196,28 @@ export class DockerHost implements Host {
       }),
     );
     if (failures.length > 0) throw new AwsError("InternalFailure", 500, `could not remove containers of an earlier run: ${failures.join("; ")}`);
+  }
+
+  /**
+   * Creates the container. A name already taken by a container of this owner from another run
+   * (a leftover reaping has not reached yet) is freed and the create retried once; a name held by
+   * anything else is an error rather than something to remove.
+   */
+  private async createContainer(create: Docker.ContainerCreateOptions): Promise<Docker.Container> {
+    const name = create.name!;
+    try {
+      return await this.request(`creating container ${name}`, this.docker.createContainer(create));
+    } catch (err) {
+      // Docker answers 409; Podman 4.3 answers 500 "… is already in use".
+      if (statusCodeOf(err) !== 409 && !/already in use/i.test(String((err as Error)?.message))) throw err;
+      const existing = await this.request(`inspecting container ${name}`, this.docker.getContainer(name).inspect());
+      const labels = existing.Config?.Labels ?? {};
+      if (labels[LABEL_MANAGED] !== "true" || labels[LABEL_OWNER] !== this.owner || labels[LABEL_RUN_ID] === this.runId) {
+        throw new AwsError("InternalFailure", 500, `a container named ${name} already exists and is not a leftover of an earlier run of this Sluice`, { cause: err });
+      }
+      await this.request(`removing leftover container ${name}`, this.docker.getContainer(existing.Id).remove({ force: true, v: true }));
+      return await this.request(`creating container ${name}`, this.docker.createContainer(create));
+    }
   }
 
   private async inspectImage(image: string): Promise<Docker.ImageInspectInfo> {

@@ -1,7 +1,7 @@
 // A tiny model for the container host's tests: SageMaker's contract (GET /ping, POST
 // /invocations, a WebSocket echo at /invocations-bidirectional-stream) on SAGEMAKER_BIND_TO_PORT,
 // plus probes the tests read: /env (its environment), /model (what /opt/ml/model holds and
-// whether it is writable), /argv. IGNORE_SIGTERM=1 makes `stop` escalate to SIGKILL.
+// whether it is writable), /argv; /alloc grows memory until the limit kills it. IGNORE_SIGTERM=1 makes `stop` escalate to SIGKILL.
 import { createServer } from "node:http";
 import { readdirSync, writeFileSync } from "node:fs";
 import { WebSocketServer } from "ws";
@@ -24,6 +24,16 @@ const server = createServer((req, res) => {
       writable = true;
     } catch {}
     return json(200, { files, writable });
+  }
+  if (req.url === "/alloc") {
+    // Touch memory until the container's limit stops it (the OOM test).
+    const hog = [];
+    const grow = () => {
+      for (let i = 0; i < 16; i++) hog.push(Buffer.alloc(1024 * 1024, 1));
+      setImmediate(grow);
+    };
+    grow();
+    return json(202, { growing: true });
   }
   if (req.url === "/invocations" && req.method === "POST") {
     const chunks = [];
