@@ -2,6 +2,9 @@
 // Sluice that started it, and to its endpoint, so a restart can find and remove exactly the
 // containers of earlier runs by asking the engine, whatever the store remembers.
 
+import { createHash } from "node:crypto";
+import { resolve } from "node:path";
+
 export const LABEL_MANAGED = "io.sluice.managed";
 /** Which Sluice installation (e.g. a hash of its data dir): several may share one engine. */
 export const LABEL_OWNER = "io.sluice.owner";
@@ -35,4 +38,12 @@ export function containerLabels(id: ContainerIdentity, extra: Record<string, str
 /** Engine-side filter for every container of one owner, any run. */
 export function ownerFilter(owner: string): { label: string[] } {
   return { label: [`${LABEL_MANAGED}=true`, `${LABEL_OWNER}=${owner}`] };
+}
+
+/**
+ * The owner label for the Sluice whose state lives in `dataDir`: stable across its restarts,
+ * different for another data dir on the same machine and engine.
+ */
+export function ownerForDataDir(dataDir: string): string {
+  return createHash("sha256").update(resolve(dataDir)).digest("hex").slice(0, 16);
 }

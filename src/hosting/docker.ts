@@ -16,6 +16,8 @@ import { ContainerInstance, isGoneError, statusCodeOf } from "./docker-instance.
 import { memoryLimitBytes } from "./docker-instance-types.js";
 import { containerLabels, LABEL_MANAGED, LABEL_OWNER, LABEL_RUN_ID, ownerFilter } from "./docker-labels.js";
 
+export { ownerForDataDir } from "./docker-labels.js";
+
 /** Where SageMaker mounts the model artefacts inside a container. */
 export const MODEL_DIR_IN_CONTAINER = "/opt/ml/model";
 /** SageMaker's port inside the container. */
@@ -28,7 +30,7 @@ export interface DockerHostOptions {
    */
   dockerHost: string | Docker;
   /**
-   * Which Sluice installation this is (e.g. a hash of its data dir), carried as a label so that
+   * Which Sluice installation this is (`ownerForDataDir(dataDir)`), carried as a label so that
    * reaping never touches the containers of another Sluice sharing the engine. Default "default".
    */
   owner?: string;
