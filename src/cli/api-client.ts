@@ -1,7 +1,9 @@
 // The CLI talks to Sluice through its public API like any client (DESIGN §3): AWS JSON 1.1,
 // signed with SigV4 like the AWS SDKs sign.
-import { signRequest } from "../protocol/sigv4-sign.js";
+import { signRequest } from "../protocol/sigv4-sign-request.js";
 import { firstKeyOf } from "../server/credentials.js";
+import * as http from "node:http";
+import * as https from "node:https";
 import { join } from "node:path";
 
 export interface ApiClientOptions {
@@ -53,32 +55,44 @@ export class ApiClient {
     };
     const credentials = resolveCliCredentials(this.options);
     const signed = credentials
-      ? await signRequest({
-          method: "POST",
-          url,
-          headers,
-          body,
-          region: this.options.region,
-          credentials,
-        })
+      ? (await signRequest({ method: "POST", path: url.pathname, headers, body, region: this.options.region, credentials })).headers
       : headers;
-    let res: Response;
+    let res: { status: number; errorType?: string; text: string };
     try {
-      res = await fetch(url, { method: "POST", headers: signed, body });
+      res = await post(url, signed, body);
     } catch (err) {
-      throw new ApiError("NetworkError", 0, `Cannot reach Sluice at ${this.options.endpointUrl}: ${(err as Error).cause ?? (err as Error).message}`);
+      throw new ApiError("NetworkError", 0, `Cannot reach Sluice at ${this.options.endpointUrl}: ${(err as Error).message}`);
     }
-    const text = await res.text();
+    const text = res.text;
     let parsed: Record<string, unknown> = {};
     try {
       parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
     } catch {
       throw new ApiError("InvalidResponse", res.status, `Sluice answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`);
     }
-    if (!res.ok) {
-      const type = String(parsed.__type ?? res.headers.get("x-amzn-errortype") ?? "Error").split("#").pop() as string;
+    if (res.status >= 300) {
+      const type = String(parsed.__type ?? res.errorType ?? "Error").split("#").pop() as string;
       throw new ApiError(type, res.status, String(parsed.Message ?? parsed.message ?? text));
     }
     return parsed as T;
   }
+}
+
+/** node:http rather than fetch: fetch may rewrite the signed `host` header. */
+function post(url: URL, headers: Record<string, string>, body: string): Promise<{ status: number; errorType?: string; text: string }> {
+  const transport = url.protocol === "https:" ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = transport.request(url, { method: "POST", headers: { ...headers, "content-length": Buffer.byteLength(body) } }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (text += c));
+      res.on("end", () => {
+        const errorType = res.headers["x-amzn-errortype"];
+        resolve({ status: res.statusCode ?? 0, errorType: typeof errorType === "string" ? errorType : undefined, text });
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
 }

@@ -136,6 +136,8 @@ export async function runModelServer(options: ModelServerOptions = {}, argv = pr
     console.log(JSON.stringify({ msg: "shutting down", signal }));
     void server.close().then(() => process.exit(0));
   };
+  // Once: a second signal falls back to Node's default and ends the program at once, the
+  // usual way out of a shutdown that hangs (Ctrl-C twice).
   process.once("SIGTERM", shutdown);
   process.once("SIGINT", shutdown);
   return server;

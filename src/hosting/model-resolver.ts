@@ -12,6 +12,8 @@ import { findRepoRoot } from "./repo-root.js";
 
 export const MANIFEST_FILE = "sluice-model.json";
 const RESERVED_PREFIX = "sluice/";
+// Not just "file:": `file:latest` is the container image `file` with the tag `latest`.
+const FILE_URL = "file://";
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** A model ready to spawn: `command` (with `serve` not yet appended) runs in `cwd`. */
@@ -46,7 +48,7 @@ export class ModelResolver {
   handles(image: string): boolean {
     return (
       image.startsWith(RESERVED_PREFIX) ||
-      image.startsWith("file:") ||
+      image.startsWith(FILE_URL) ||
       isAbsolute(image) ||
       image.startsWith("./") ||
       image.startsWith("../")
@@ -56,7 +58,7 @@ export class ModelResolver {
   /** Resolves the image or throws a ValidationException a user can act on. */
   async resolve(image: string): Promise<ResolvedModel> {
     if (image.startsWith(RESERVED_PREFIX)) return this.resolveBundled(image);
-    if (image.startsWith("file:")) {
+    if (image.startsWith(FILE_URL)) {
       let dir: string;
       try {
         dir = fileURLToPath(image);

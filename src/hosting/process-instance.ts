@@ -26,6 +26,7 @@ export class ProcessInstance implements Instance {
   readonly logFile: string;
   readonly exited: Promise<InstanceExit>;
   private exit: InstanceExit | undefined;
+  private terminating = false;
 
   constructor(init: ProcessInstanceInit) {
     this.instanceId = init.instanceId;
@@ -62,7 +63,9 @@ export class ProcessInstance implements Instance {
 
   stop(graceMs: number): Promise<InstanceExit> {
     if (this.exit !== undefined) return this.exited;
-    signalGroup(this.pid, "SIGTERM");
+    // Once is enough: some servers (uvicorn, gunicorn) take a second SIGTERM as "quit now".
+    if (!this.terminating) signalGroup(this.pid, "SIGTERM");
+    this.terminating = true;
     const escalate = setTimeout(() => signalGroup(this.pid, "SIGKILL"), graceMs);
     // A Sluice shutting down should not wait on this timer once the instance is gone.
     escalate.unref();

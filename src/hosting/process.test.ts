@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { request, type IncomingMessage } from "node:http";
 import { createServer, type AddressInfo, type Server } from "node:net";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import WebSocket from "ws";
@@ -233,6 +235,7 @@ describe("ProcessHost lifecycle", () => {
         environment: { OVERRIDDEN: "environment", SM_MODEL_DIR: "/ignored", SAGEMAKER_BIND_TO_PORT: "2" },
         modelDataPath: join(work, "model-data"),
       });
+      await mkdir(join(work, "model-data"));
       const instance = await startTracked(new ProcessHost(), s);
       const seen = await getJson(instance, "/env");
       assert.equal(seen.env.FROM_MANIFEST, "manifest");
@@ -324,6 +327,54 @@ describe("ProcessHost lifecycle", () => {
     }
   });
 
+  it("runs a non-node model found on PATH, and retries when it reports the port taken its own way", async (t) => {
+    if (!process.env.PATH?.split(":").some((dir) => existsSync(join(dir, "python3")))) {
+      t.skip("no python3 on PATH");
+      return;
+    }
+    const dir = join(work, "python-model");
+    await mkdir(dir);
+    await writeFile(
+      join(dir, "app.py"),
+      [
+        "import os, sys, http.server",
+        "class Ping(http.server.BaseHTTPRequestHandler):",
+        "    def do_GET(self):",
+        "        self.send_response(200); self.end_headers(); self.wfile.write(b'pong')",
+        "assert sys.argv[1:] == ['serve'], sys.argv",
+        "port = int(os.environ['SAGEMAKER_BIND_TO_PORT'])",
+        "server = http.server.HTTPServer((os.environ['SLUICE_BIND_HOST'], port), Ping)",
+        "print('python model listening on', port)",
+        "server.serve_forever()",
+      ].join("\n"),
+    );
+    await writeFile(join(dir, "sluice-model.json"), JSON.stringify({ command: ["python3", "app.py"] }));
+    const squatter: Server = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, "127.0.0.1", resolve));
+    const taken = (squatter.address() as AddressInfo).port;
+    let offers = 0;
+    const host = new ProcessHost({ choosePort: async () => (offers++ === 0 ? taken : freePort()) });
+    try {
+      const s = spec(pathToFileURL(dir).href);
+      const instance = await startTracked(host, s);
+      assert.notEqual(instance.port, taken);
+      assert.equal((await fetch(`http://127.0.0.1:${instance.port}/ping`)).status, 200);
+      const log = await readFile(s.logFile, "utf8");
+      assert.match(log, /Address already in use/); // Python's wording, not Node's EADDRINUSE
+      assert.match(log, new RegExp(`python model listening on ${instance.port}`)); // unbuffered
+      await instance.stop(HANG_CAP_MS);
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it("refuses model data that does not exist", async () => {
+    await assert.rejects(
+      new ProcessHost().start(spec("sluice/echo", { modelDataPath: join(work, "no-such-data") })),
+      (err: unknown) => err instanceof AwsError && /Model data .*no-such-data does not exist/.test(err.message),
+    );
+  });
+
   it("refuses to start a program that does not exist, saying so in the log too", async () => {
     const dir = join(work, "missing-program");
     await mkdir(dir);
@@ -363,6 +414,16 @@ describe("ProcessHost.reapLeftovers", () => {
     assert.equal((await fetch(`http://127.0.0.1:${recycled.port}/ping`)).status, 200);
     await recycled.stop(HANG_CAP_MS);
   });
+  it("kills the leftover's whole process group", async () => {
+    const leftover = await startTracked(new ProcessHost(), spec(modelDir, { environment: { MODE: "grandchild" } }));
+    const { grandchild } = await getJson(leftover, "/env");
+    strays.push(grandchild);
+    await new ProcessHost().reapLeftovers([
+      { instanceId: leftover.instanceId, pid: leftover.pid, startTimeMs: leftover.startTimeMs },
+    ]);
+    assert.deepEqual(await within(leftover.exited, "the reaped exit"), { code: null, signal: "SIGKILL" });
+    await waitGone(grandchild);
+  });
 });
 
 describe("ProcessHost images", () => {
@@ -373,6 +434,7 @@ describe("ProcessHost images", () => {
     assert.equal(host.handles(modelDir), true);
     assert.equal(host.handles(`file://${modelDir}`), true);
     assert.equal(host.handles("nginx:latest"), false);
+    assert.equal(host.handles("file:latest"), false);
     assert.equal(host.handles("123456789012.dkr.ecr.us-east-1.amazonaws.com/model@sha256:abc"), false);
     assert.deepEqual(await host.inspect(`file://${modelDir}`), { labels: { team: "tests" }, resolvedImage: modelDir });
     await assert.rejects(host.start(spec("sluice/unknown")), /reserved/);

@@ -3,8 +3,9 @@
 // group on its own port, with its output appended to its log file, and its pid and kernel start
 // time recorded so a later run can reap exactly its leftovers.
 
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir, open, readFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdir, open, readFile, stat } from "node:fs/promises";
 import { connect } from "node:net";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -13,8 +14,8 @@ import type { Host, ImageInfo, Instance, InstanceRecord, InstanceSpec } from "./
 import { freePort, type PortChooser } from "./free-port.js";
 import { ModelResolver, type ResolvedModel } from "./model-resolver.js";
 import { groupListensOn } from "./port-listener.js";
-import { ProcessInstance, signalGroup } from "./process-instance.js";
-import { isAlive, processStartTimeMs } from "./process-start-time.js";
+import { ProcessInstance } from "./process-instance.js";
+import { isAlive, processStartTimeMs, readProcStat } from "./process-start-time.js";
 
 /** What a model printed when the port it was given had been taken (Node, Python, Go, Rust…). */
 const PORT_TAKEN = /EADDRINUSE|address already in use/i;
@@ -83,6 +84,11 @@ export class ProcessHost implements Host {
    */
   async start(spec: InstanceSpec): Promise<Instance> {
     const model = await this.resolver.resolve(spec.image);
+    if (spec.modelDataPath !== undefined && (await stat(spec.modelDataPath).catch(() => undefined)) === undefined) {
+      // SageMaker fails the same way when it cannot fetch ModelDataUrl; better than a model
+      // starting with SM_MODEL_DIR pointing at nothing.
+      throw new AwsError("ValidationException", 400, `Model data ${spec.modelDataPath} does not exist`);
+    }
     await mkdir(dirname(spec.logFile), { recursive: true });
     for (let attempt = 1; ; attempt++) {
       const port = await this.nextPort();
@@ -108,18 +114,18 @@ export class ProcessHost implements Host {
     const killed: number[] = [];
     for (const record of records) {
       if (record.pid === undefined || record.startTimeMs === undefined) continue;
+      const stat = readProcStat(record.pid);
       const startTimeMs = processStartTimeMs(record.pid);
       // Gone, or the pid now belongs to a process that started at another time: not ours.
-      if (startTimeMs === undefined || !isAlive(record.pid)) continue;
+      if (stat === undefined || startTimeMs === undefined || !isAlive(record.pid)) continue;
       if (Math.abs(startTimeMs - record.startTimeMs) > this.startTimeToleranceMs) continue;
-      if (!signalGroup(record.pid, "SIGKILL")) {
-        // Alive but no longer leading a group of that id (cannot happen to a pid we spawned
-        // detached, but a record is only data): kill just the process we know is ours.
-        try {
-          process.kill(record.pid, "SIGKILL");
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
-        }
+      // We spawned it detached, so it leads its own group, and the group is the instance. A
+      // record is only data, though: if it leads none, kill just the process we know is ours.
+      const target = stat.pgrp === record.pid ? -record.pid : record.pid;
+      try {
+        process.kill(target, "SIGKILL");
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
       }
       killed.push(record.pid);
     }
@@ -148,6 +154,8 @@ export class ProcessHost implements Host {
       ...this.baseEnv,
       // Models built on sluice/container bind here; Sluice reaches instances only on loopback.
       SLUICE_BIND_HOST: "127.0.0.1",
+      // Output goes to a file; unbuffered, a Python model's last words reach the log before it dies.
+      PYTHONUNBUFFERED: "1",
       ...model.env,
       ...spec.environment,
       SAGEMAKER_BIND_TO_PORT: String(port),
@@ -155,17 +163,14 @@ export class ProcessHost implements Host {
       ...(spec.modelDataPath === undefined ? {} : { SM_MODEL_DIR: spec.modelDataPath }),
     };
     const log = await open(spec.logFile, "a");
-    let child: ChildProcess;
-    let logOffset: number;
-    let startedAt: Date;
     try {
-      logOffset = (await log.stat()).size;
+      const logOffset = (await log.stat()).size;
       await log.write(
         `[sluice] ${new Date().toISOString()} starting instance ${spec.instanceId} on port ${port}: ` +
           `${[program, ...argv].join(" ")} (in ${model.cwd})\n`,
       );
-      startedAt = new Date();
-      child = spawn(program, argv, {
+      const startedAt = new Date();
+      const child = spawn(program, argv, {
         cwd: model.cwd,
         env,
         // Its own process group: signals reach the whole instance, and Ctrl-C in Sluice's
@@ -173,27 +178,29 @@ export class ProcessHost implements Host {
         detached: true,
         stdio: ["ignore", log.fd, log.fd],
       });
-      await spawned(child);
-    } catch (err) {
-      const message = `Instance ${spec.instanceId} could not start ${program} in ${model.cwd}: ${(err as Error).message}`;
-      await log.write(`[sluice] ${message}\n`).catch(() => undefined);
-      throw new AwsError("ValidationException", 400, message, { cause: err });
+      const pid = child.pid;
+      if (pid === undefined) {
+        const [err] = (await once(child, "error")) as [Error];
+        const message = `Instance ${spec.instanceId} could not start ${program} in ${model.cwd}: ${err.message}`;
+        await log.write(`[sluice] ${message}\n`);
+        throw new AwsError("ValidationException", 400, message, { cause: err });
+      }
+      // Built before anything else is awaited, so that an instance dying at once is still seen
+      // exiting. Its start time is set at fork and kept across exec, so it can be read now.
+      const instance = new ProcessInstance({
+        instanceId: spec.instanceId,
+        child,
+        pid,
+        port,
+        startedAt,
+        startTimeMs: processStartTimeMs(pid),
+        logFile: spec.logFile,
+      });
+      return { instance, logOffset };
     } finally {
       // The child has its own copy of the descriptor.
       await log.close();
     }
-    const pid = child.pid as number;
-    const startTimeMs = processStartTimeMs(pid);
-    const instance = new ProcessInstance({
-      instanceId: spec.instanceId,
-      child,
-      pid,
-      port,
-      startedAt,
-      startTimeMs,
-      logFile: spec.logFile,
-    });
-    return { instance, logOffset };
   }
 
   private async awaitListening(instance: ProcessInstance): Promise<"listening" | "exited" | "timeout"> {
@@ -215,16 +222,6 @@ interface Launched {
   instance: ProcessInstance;
   /** Where this attempt's output starts in the log file. */
   logOffset: number;
-}
-
-function spawned(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    child.once("spawn", () => {
-      child.off("error", reject);
-      resolve();
-    });
-    child.once("error", reject);
-  });
 }
 
 async function portWasTaken(logFile: string, offset: number): Promise<boolean> {

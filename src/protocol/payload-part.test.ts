@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { unwrapEnvelope, wrapEnvelope } from "./envelope.js";
-import { decodeMessage, encodeMessage, stringHeader } from "./event-stream-codec.js";
+import { decodeMessage, encodeMessage, stringHeader, type MessageHeaders } from "./event-stream-codec.js";
 import { EventStreamFailure } from "./event-stream-failure.js";
 import { MessageReader } from "./message-reader.js";
 import { decodePayloadPart, encodePayloadPart } from "./payload-part.js";
@@ -135,7 +135,7 @@ test("envelopes round-trip; anything but exactly :date then :chunk-signature is 
 
   const sig = { type: "binary" as const, value: signature };
   const ts = { type: "timestamp" as const, value: date };
-  const bad = [
+  const bad: MessageHeaders[] = [
     { ":chunk-signature": sig, ":date": ts },
     { ":date": ts },
     { ":date": ts, ":chunk-signature": sig, extra: stringHeader("x") },

@@ -5,25 +5,23 @@
 import type * as http2 from "node:http2";
 import type { Logger } from "pino";
 import { AwsError, isAwsError } from "../protocol/aws-error.js";
-import { unwrapEnvelope, type Envelope } from "../protocol/envelope.js";
 import { isEventStreamFailure } from "../protocol/event-stream-failure.js";
 import type { PayloadPart, StreamError } from "../protocol/events.js";
-import { MessageReader } from "../protocol/message-reader.js";
-import { decodePayloadPart, encodePayloadPart } from "../protocol/payload-part.js";
+import { encodePayloadPart } from "../protocol/payload-part.js";
+import { RequestEventReader } from "../protocol/request-event-reader.js";
+import type { EventVerifier } from "../protocol/sigv4-event-verifier.js";
 import { encodeStreamError } from "../protocol/stream-error-message.js";
-import { validateBidiHeaders } from "../protocol/validation.js";
+import {
+  MODEL_INVOCATION_PATH_HEADER,
+  MODEL_QUERY_STRING_HEADER,
+  TARGET_VARIANT_HEADER,
+  validateBidiRequest,
+} from "../protocol/validation.js";
 import type { SessionLease, SessionRouter } from "../routing/session-router.js";
-import { DialError, openSession, type SidecarSession } from "../sidecar/session.js";
-import { containerUrl } from "../sidecar/options.js";
+import { containerUrl, DialError, openSession, type SidecarSession } from "../sidecar/index.js";
 import { BidiSessionRegistry } from "./bidi-session-registry.js";
 import { logStreamArn, modelError } from "./model-error.js";
 import type { SessionObserver } from "./session-observer.js";
-
-/** Checks each envelope's chunk signature in order; absent with `--auth none`. */
-export interface EventChainVerifier {
-  /** Throws EventStreamFailure InvalidSignature. */
-  verify(envelope: Envelope): void;
-}
 
 export interface BidiContext {
   requestId: string;
@@ -69,8 +67,15 @@ export function createBidiHandler(options: BidiOptions) {
     if (contentType !== undefined && !contentType.startsWith(EVENT_STREAM)) {
       throw new AwsError("InputValidationError", 400, `Content-Type must be ${EVENT_STREAM}, not "${contentType}".`);
     }
-    const input = validateBidiHeaders(headers);
-    const { endpoint, variant } = options.router.resolve(ctx.endpointName, input.targetVariant);
+    const input = {
+      EndpointName: ctx.endpointName,
+      TargetVariant: single(headers[TARGET_VARIANT_HEADER]),
+      ModelInvocationPath: single(headers[MODEL_INVOCATION_PATH_HEADER]),
+      ModelQueryString: single(headers[MODEL_QUERY_STRING_HEADER]),
+    };
+    const invalid = validateBidiRequest(input);
+    if (invalid) throw invalid;
+    const { endpoint, variant } = options.router.resolve(ctx.endpointName, input.TargetVariant);
     if (!variant.bidiCapable) {
       throw new AwsError(
         "ModelError",
@@ -95,7 +100,7 @@ export function createBidiHandler(options: BidiOptions) {
     try {
       session = await openSession(
         {
-          url: containerUrl(`ws://${lease.instance.host}:${lease.instance.port}`, input.invocationPath, input.queryString),
+          url: containerUrl(`ws://${lease.instance.host}:${lease.instance.port}`, input.ModelInvocationPath, input.ModelQueryString),
           maxPayloadBytes: options.maxPayloadBytes,
           handshakeTimeoutMs: options.wsConnectTimeoutMs,
           pingIntervalMs: options.pingIntervalMs,
@@ -105,7 +110,7 @@ export function createBidiHandler(options: BidiOptions) {
         },
         bridge,
       );
-    } catch (err) {
+    } catch (err: unknown) {
       lease.release();
       if (stream.destroyed || stream.closed) return;
       if (err instanceof DialError) {
@@ -127,6 +132,10 @@ export function createBidiHandler(options: BidiOptions) {
     }
     bridge.attach(session, variant.variantName);
   }
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(",") : value;
 }
 
 function respondError(stream: http2.ServerHttp2Stream, res: http2.Http2ServerResponse, err: AwsError): void {
@@ -152,7 +161,7 @@ function respondError(stream: http2.ServerHttp2Stream, res: http2.Http2ServerRes
 /** One open session: the HTTP/2 stream on one side, the sidecar on the other. */
 class Bridge {
   private session!: SidecarSession;
-  private readonly reader: MessageReader;
+  private readonly reader: RequestEventReader;
   private inputEnded = false;
   private finished = false;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -166,7 +175,11 @@ class Bridge {
     private readonly ctx: BidiContext,
     private readonly options: BidiOptions,
   ) {
-    this.reader = new MessageReader({ maxMessageBytes: options.maxPayloadBytes + FRAMING_ALLOWANCE });
+    this.reader = new RequestEventReader({
+      verifier: ctx.identity.chain as EventVerifier | undefined,
+      maxMessageBytes: options.maxPayloadBytes + FRAMING_ALLOWANCE,
+      maxPayloadBytes: options.maxPayloadBytes,
+    });
   }
 
   get instanceId(): string {
@@ -186,12 +199,7 @@ class Bridge {
       instanceId: this.instanceId,
       ended: this.ended,
       bufferedBytes: () => this.bufferedBytes(),
-      expire: () =>
-        session.fail({
-          kind: "ModelStreamError",
-          ErrorCode: "DrainDeadlineExceeded",
-          Message: "The instance serving this session is being retired and the drain deadline passed.",
-        }),
+      expire: () => session.setDrainDeadline(0),
     });
     options.observer.started(this.lease);
     this.touch();
@@ -222,21 +230,15 @@ class Bridge {
   private onData(chunk: Buffer): void {
     if (this.finished) return;
     this.touch();
-    let messages: Uint8Array[];
     try {
-      messages = this.reader.push(chunk);
-      for (const message of messages) {
-        if (this.inputEnded) throw new AwsError("InternalStreamFailure", 500, "MalformedEvent");
-        const envelope = unwrapEnvelope(message);
-        (this.ctx.identity.chain as EventChainVerifier | undefined)?.verify(envelope);
-        if (envelope.payload.byteLength === 0) {
+      for (const item of this.reader.push(chunk)) {
+        if (item.kind === "end") {
           this.inputEnded = true;
           this.session.endInput();
           continue;
         }
-        const part = decodePayloadPart(envelope.payload, { maxPayloadBytes: this.options.maxPayloadBytes });
-        this.options.observer.input(this.lease, part.Bytes.byteLength);
-        if (!this.session.write(part)) this.stream.pause();
+        this.options.observer.input(this.lease, item.part.Bytes.byteLength);
+        if (!this.session.write(item.part)) this.stream.pause();
       }
     } catch (err) {
       this.failInput(err);
