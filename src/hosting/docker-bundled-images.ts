@@ -58,15 +58,16 @@ export const BASE_IMAGES: Record<BaseName, BaseImage> = {
   node: {
     name: "node",
     repository: "localhost/sluice-node-base",
-    // process.execPath: the very Node that builds (and tests) Sluice, so images and host agree.
-    rootfs: () => ({ files: [process.execPath] }),
+    // process.execPath: the very Node that builds (and tests) Sluice, so images and host agree;
+    // always at /usr/bin/node in the image, wherever it lives here.
+    rootfs: () => ({ placed: { "/usr/bin/node": process.execPath } }),
     changes: NODE_ENV,
   },
   speech: {
     name: "speech",
     repository: "localhost/sluice-speech-base",
     rootfs: () => ({
-      files: [process.execPath],
+      placed: { "/usr/bin/node": process.execPath },
       // DESIGN §5: the transcribe model loads these through koffi by soname.
       debianPackages: ["libpocketsphinx3", "libsphinxbase3", "libsoxr0", "pocketsphinx-en-us"],
     }),
@@ -109,6 +110,8 @@ export interface BuiltImage {
   id: string;
   ms: number;
   skipped?: boolean;
+  /** The image the reference named before, now untagged. */
+  replaced?: string;
 }
 
 /** Builds the bundled images on the engine `docker` talks to. */
@@ -125,6 +128,17 @@ export async function buildBundledImages(docker: Docker, options: BuildImagesOpt
     built.push(await ensureBaseImage(docker, BASE_IMAGES[name], version, options.rebuildBases ?? false, log));
   }
   for (const model of models) built.push(await buildModelImage(docker, root, model, version, log));
+  // What the new images replaced would pile up as <none> images build after build. Models go
+  // first (they are the bases' children); an old image still used (a container runs it, or
+  // another tag names it) stays, and that is fine.
+  for (const b of [...built].reverse()) {
+    if (b.replaced === undefined || b.replaced === b.id) continue;
+    await docker
+      .getImage(b.replaced)
+      .remove()
+      .then(() => log(`removed the image ${b.reference} replaced (${b.replaced!.slice(0, 19)})`))
+      .catch(() => undefined);
+  }
   return built;
 }
 
@@ -144,7 +158,7 @@ export async function ensureBaseImage(docker: Docker, base: BaseImage, version: 
     log(`${reference}: staged ${staged.entries} files, importing`);
     const id = await importRootfs(docker, dir, reference, { changes: [...base.changes, `LABEL ${BASE_KEY_LABEL}=${key}`] });
     log(`${reference}: ${id.slice(0, 19)}`);
-    return { reference, id, ms: Date.now() - started };
+    return { reference, id, ms: Date.now() - started, replaced: existing?.Id };
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
@@ -155,6 +169,7 @@ export async function buildModelImage(docker: Docker, root: string, model: Model
   const started = Date.now();
   const dockerfile = join(root, model.dockerfile);
   const buildArgs = { BASE_IMAGE: `${BASE_IMAGES[model.base].repository}:${version}` };
+  const previous = await docker.getImage(reference).inspect().then((i) => i.Id, () => undefined);
   let context: string;
   let staged: string | undefined;
   if (model.context === "directory") {
@@ -173,7 +188,7 @@ export async function buildModelImage(docker: Docker, root: string, model: Model
     const labels = (await docker.getImage(reference).inspect()).Config?.Labels ?? {};
     // The label is the whole point of these images; a Dockerfile that lost it is a build error.
     if (labels[BIDI_CAPABILITY_LABEL] !== "true") throw new Error(`${model.dockerfile} does not set LABEL ${BIDI_CAPABILITY_LABEL}=true`);
-    return { reference, id, ms: Date.now() - started };
+    return { reference, id, ms: Date.now() - started, replaced: previous };
   } finally {
     if (staged) await fs.rm(staged, { recursive: true, force: true });
   }

@@ -13,6 +13,11 @@ const run = promisify(execFile);
 export interface RootfsSpec {
   /** Absolute host paths copied at the same path; ELF files bring their `ldd` closure. */
   files?: string[];
+  /**
+   * Image path → host file copied there (dereferenced), e.g. `/usr/bin/node` → wherever this
+   * machine's Node lives (`/usr/local/bin`, an nvm directory…), so Dockerfiles can name one path.
+   */
+  placed?: Record<string, string>;
   /** Debian packages whose installed files (`dpkg -L`) are copied, documentation left out. */
   debianPackages?: string[];
   /** Extra files written into the tree: path → content. */
@@ -62,6 +67,15 @@ export async function stageRootfs(spec: RootfsSpec, root: string): Promise<Stage
     if (EXCLUDED_PREFIXES.some((p) => path.startsWith(p))) continue;
     const kind = await copyPath(path, root, copied, false);
     if (kind === "file" && (await isElf(path))) elfs.push(path);
+  }
+  for (const [dest, source] of Object.entries(spec.placed ?? {})) {
+    const target = join(root, dest);
+    await fs.mkdir(dirname(target), { recursive: true });
+    await fs.rm(target, { force: true });
+    await fs.copyFile(source, target);
+    await fs.chmod(target, (await fs.stat(source)).mode & 0o7777);
+    copied.add(dest);
+    if (await isElf(source)) elfs.push(source);
   }
   for (const lib of await libraryClosure(elfs)) {
     // Dereferenced: the soname `ldd` printed is the name the loader will look for.
