@@ -139,7 +139,8 @@ describe("DockerHost", () => {
 
   test("starts a container like SageMaker does and stops it gracefully", async () => {
     const host = newHost();
-    const modelDir = join(dir, "model-data");
+    // A colon in the path: Binds' "src:dst:ro" syntax could not carry it, Mounts can.
+    const modelDir = join(dir, "model:data");
     await fs.mkdir(modelDir, { recursive: true });
     await fs.writeFile(join(modelDir, "weights.bin"), "w");
     const s = spec({ environment: { USER_SETTING: "on", SAGEMAKER_BIND_TO_PORT: "9999" }, modelDataPath: modelDir, instanceType: "ml.m5.large" });

@@ -130,7 +130,8 @@ export class DockerHost implements Host {
         // Loopback only, any free port: Sluice never reaches containers by bridge addresses,
         // and nothing else on the network reaches them at all.
         PortBindings: { [portKey]: [{ HostIp: "127.0.0.1", HostPort: "" }] },
-        Binds: spec.modelDataPath !== undefined ? [`${spec.modelDataPath}:${MODEL_DIR_IN_CONTAINER}:ro`] : [],
+        // Mounts rather than Binds: a path with a colon in it cannot be said in Binds' syntax.
+        Mounts: spec.modelDataPath !== undefined ? [{ Type: "bind", Source: spec.modelDataPath, Target: MODEL_DIR_IN_CONTAINER, ReadOnly: true }] : [],
         ...(memory !== undefined ? { Memory: memory, MemorySwap: memory } : {}),
         // Sluice replaces failed instances itself; an engine restart policy would race it.
         RestartPolicy: { Name: "no" },
@@ -151,8 +152,12 @@ export class DockerHost implements Host {
       );
       await this.request(`starting container ${container.id}`, container.start());
       const info = await this.request(`inspecting container ${container.id}`, container.inspect());
-      const hostPort = Number(info.NetworkSettings?.Ports?.[portKey]?.find((b) => b.HostIp === "127.0.0.1" || b.HostIp === "")?.HostPort);
-      if (!Number.isInteger(hostPort) || hostPort <= 0) throw new Error(`the engine published no 127.0.0.1 port for ${portKey}`);
+      // Only a loopback binding counts: an engine that ignored HostIp would have exposed the
+      // model to the network, and that container is removed below rather than used.
+      const hostPort = Number(info.NetworkSettings?.Ports?.[portKey]?.find((b) => b.HostIp === "127.0.0.1")?.HostPort);
+      if (!Number.isInteger(hostPort) || hostPort <= 0) {
+        throw new Error(`the engine published no 127.0.0.1 port for ${portKey}: ${JSON.stringify(info.NetworkSettings?.Ports?.[portKey] ?? null)}`);
+      }
       return new ContainerInstance({
         container,
         instanceId: spec.instanceId,
