@@ -27,6 +27,12 @@ export interface ContainerInstanceOptions {
   logDrainTimeoutMs: number;
   /** Longest pause between attempts to re-attach to the wait API after it failed. */
   waitRetryMaxMs: number;
+  /**
+   * How long the engine may stay unreachable before the instance counts as gone (exit unknown):
+   * Sluice must be able to shut down and replace instances without the engine. A container that
+   * in fact kept running is a leftover, removed by label at the next start.
+   */
+  engineLostTimeoutMs: number;
   /** Problems that have no caller to throw to (log copy, removal, a failed signal). */
   onError: (err: unknown, what: string) => void;
 }
@@ -45,6 +51,8 @@ export class ContainerInstance implements Instance {
   private readonly options: ContainerInstanceOptions;
   private gone = false;
   private stopping?: Promise<InstanceExit>;
+  /** Aborts the pending wait request, to ask the engine afresh. */
+  private waitAbort?: AbortController;
 
   constructor(options: ContainerInstanceOptions) {
     // A reporter that throws must not turn into a rejected `exited`.
@@ -109,10 +117,28 @@ export class ContainerInstance implements Instance {
       // follow: everything from the container's first line, then new lines until it stops.
       const stream = (await this.container.logs({ follow: true, stdout: true, stderr: true })) as unknown as NodeJS.ReadableStream;
       await pipeline(stream, new LogDemux(), file);
+      // The log ends when the container stops, so the wait should answer soon.
+      this.recheckWaitAfter(this.options.logDrainTimeoutMs);
     } catch (err) {
       file.destroy();
-      if (!isGoneError(err)) this.options.onError(err, `copying the output of container ${this.containerId} to ${this.logFile}`);
+      if (isGoneError(err)) return;
+      this.options.onError(err, `copying the output of container ${this.containerId} to ${this.logFile}`);
+      // Most often the engine went away: the wait request on the same engine may be stuck.
+      this.recheckWaitAfter(0);
     }
+  }
+
+  /**
+   * A wait request whose connection breaks after the engine answered its headers is never
+   * settled by dockerode (it listens for the end of the body only); Podman answers the headers at
+   * once. So when the log stream says something happened, an unanswered wait is aborted after
+   * `ms` and the engine asked again (waitForExit's retry path).
+   */
+  private recheckWaitAfter(ms: number): void {
+    const timer = setTimeout(() => {
+      if (!this.gone) this.waitAbort?.abort();
+    }, ms);
+    timer.unref();
   }
 
   private async followExit(logsCopied: Promise<void>): Promise<InstanceExit> {
@@ -138,9 +164,17 @@ export class ContainerInstance implements Instance {
 
   /** The container's exit status through the wait API; null if it vanished without one. */
   private async waitForExit(): Promise<number | null> {
+    let unreachableSince: number | undefined;
     for (let delay = 100; ; delay = Math.min(delay * 2, this.options.waitRetryMaxMs)) {
       try {
-        const result = (await this.container.wait()) as { StatusCode?: number };
+        const abort = (this.waitAbort = new AbortController());
+        // Raced, not only passed on: once the response has begun, dockerode may never settle the
+        // request whatever happens to its connection.
+        const aborted = new Promise<never>((_, reject) =>
+          abort.signal.addEventListener("abort", () => reject(new Error("the wait request was abandoned to ask the engine afresh")), { once: true }),
+        );
+        aborted.catch(() => undefined); // an abort after the wait answered is nobody's error
+        const result = (await Promise.race([this.container.wait({ abortSignal: abort.signal }), aborted])) as { StatusCode?: number };
         return typeof result.StatusCode === "number" ? result.StatusCode : null;
       } catch (err) {
         // The wait connection broke (engine restarted, socket hiccup): ask for the state instead
@@ -149,8 +183,17 @@ export class ContainerInstance implements Instance {
         const state = await this.container.inspect().then((i) => i.State, (e: unknown) => (isGoneError(e) ? null : undefined));
         if (state === null) return null;
         if (state !== undefined && !state.Running) return state.ExitCode;
+        if (state === undefined) {
+          unreachableSince ??= Date.now();
+          if (Date.now() - unreachableSince >= this.options.engineLostTimeoutMs) {
+            this.options.onError(err, `waiting for container ${this.containerId}: the engine has not answered for ${this.options.engineLostTimeoutMs} ms; counting the instance as gone`);
+            return null;
+          }
+        } else {
+          unreachableSince = undefined;
+        }
         this.options.onError(err, `waiting for container ${this.containerId}; retrying`);
-        await new Promise((r) => setTimeout(r, delay));
+        await new Promise((r) => setTimeout(r, Math.min(delay, this.options.engineLostTimeoutMs)));
       }
     }
   }

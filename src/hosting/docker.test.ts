@@ -302,6 +302,27 @@ describe("DockerHost", () => {
     }
   });
 
+  test("an engine that goes away does not leave exited or stop hanging; the next run reaps the container", async () => {
+    const owner = `test-${randomBytes(4).toString("hex")}`;
+    owners.add(owner);
+    const lost = await startTestEngine();
+    const errors: string[] = [];
+    const host = createDockerHost(lost.socketPath, { owner, runId: "run-lost", engineLostTimeoutMs: 300, waitRetryMaxMs: 50, onError: (_e, what) => errors.push(what) });
+    let instance: Instance | undefined;
+    try {
+      instance = await host.start(spec());
+      await waitForPing(instance.host, instance.port, CAP_MS, instance.exited);
+    } finally {
+      await lost.stop();
+    }
+    assert.deepEqual(await withCap(instance.stop(100), "stop without an engine"), { code: null, signal: null });
+    assert.ok(errors.some((e) => /has not answered for 300 ms/.test(e)), errors.join("\n"));
+    // The container outlived its engine service; the next run, on a working engine, removes it.
+    assert.equal(await containerGone(instance.containerId!), false);
+    await newHost({ owner, runId: "run-next" }).reapLeftovers([]);
+    assert.equal(await containerGone(instance.containerId!), true);
+  });
+
   test("reapLeftovers removes this owner's containers of earlier runs, and only those", async () => {
     const owner = `test-${randomBytes(4).toString("hex")}`;
     const earlier = newHost({ owner, runId: "run-earlier" });

@@ -53,6 +53,8 @@ export interface DockerHostOptions {
   logDrainTimeoutMs?: number;
   /** Longest pause between retries of the wait API when its connection breaks. Default 5 s. */
   waitRetryMaxMs?: number;
+  /** How long an unreachable engine may leave an instance's exit unknown before it counts as gone. Default 60 s. */
+  engineLostTimeoutMs?: number;
   /** Problems with no caller to throw to (a failed log copy or removal); default: console.error. */
   onError?: (err: unknown, what: string) => void;
 }
@@ -171,6 +173,7 @@ export class DockerHost implements Host {
         stopSignal: (image.Config as { StopSignal?: string } | undefined)?.StopSignal || "SIGTERM",
         logDrainTimeoutMs: this.options.logDrainTimeoutMs ?? 2_000,
         waitRetryMaxMs: this.options.waitRetryMaxMs ?? 5_000,
+        engineLostTimeoutMs: this.options.engineLostTimeoutMs ?? 60_000,
         onError: this.onError,
       });
     } catch (err) {
