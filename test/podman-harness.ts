@@ -21,7 +21,11 @@ export const PODMAN_READY_TIMEOUT_MS = Number(process.env.SLUICE_TEST_PODMAN_REA
 export type TestEngine = PodmanService;
 
 export async function startTestEngine(): Promise<TestEngine> {
-  return startPodmanService({ readyTimeoutMs: PODMAN_READY_TIMEOUT_MS });
+  try {
+    return await startPodmanService({ readyTimeoutMs: PODMAN_READY_TIMEOUT_MS });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n(these tests need Podman: run sudo scripts/setup-podman.sh)`, { cause: err });
+  }
 }
 
 export interface TestModelImages {
