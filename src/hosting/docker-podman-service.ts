@@ -34,6 +34,9 @@ export async function startPodmanService(options: PodmanServiceOptions = {}): Pr
   // --time=0: never exit on idle; the owner stops it.
   const child = spawn(options.podmanPath ?? "podman", ["system", "service", "--time=0", `unix://${socketPath}`], {
     stdio: ["ignore", "pipe", "pipe"],
+    // conmon (2.1.6) writes an `oom` marker into its working directory when a container is
+    // OOM-killed; here that directory goes away with the service rather than litter the caller's.
+    cwd: dir,
   });
   let output = "";
   const keep = (d: Buffer) => {
