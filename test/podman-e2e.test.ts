@@ -6,7 +6,13 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { rm } from "node:fs/promises";
-import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DescribeEndpointCommand } from "@aws-sdk/client-sagemaker";
+import {
+  CreateEndpointCommand,
+  CreateEndpointConfigCommand,
+  CreateModelCommand,
+  DescribeEndpointCommand,
+  UpdateEndpointCommand,
+} from "@aws-sdk/client-sagemaker";
 import type Docker from "dockerode";
 import {
   InvokeEndpointWithBidirectionalStreamCommand,
@@ -25,6 +31,7 @@ let engine: TestEngine;
 let sluice: SluiceProcess;
 let echoImage: string;
 let unlabelledImage: string;
+let pythonImage: string;
 
 const utf8 = (s: string) => ({ PayloadPart: { Bytes: new TextEncoder().encode(s), DataType: "UTF8" as const } });
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -67,6 +74,7 @@ before(async () => {
   engine = await startTestEngine();
   echoImage = await buildBundledImage(engine.docker, "echo");
   unlabelledImage = (await buildTestModelImages(engine.docker)).unlabelled;
+  pythonImage = await buildBundledImage(engine.docker, "byoc-python");
   sluice = await startSluiceOnEngine();
 });
 
@@ -195,6 +203,62 @@ test("an image that is not present fails the endpoint with a reason saying to bu
     assert.match(failed.FailureReason ?? "", /not present/);
     assert.match(failed.FailureReason ?? "", /build it/);
   } finally {
+    sm.destroy();
+  }
+});
+
+test("UpdateEndpoint to a new image drains the old containers without cutting their sessions", async () => {
+  await deployEndpoint(sluice.url, "ctr-update", { image: echoImage });
+  const sm = sagemaker(sluice.url);
+  const client = runtime();
+  try {
+    const { push, opened } = session(client, "ctr-update");
+    push(utf8('{"type":"sluice.echo.info"}'));
+    const out = await opened;
+    const events = out.Body![Symbol.asyncIterator]();
+    const next = async () => {
+      const e = await events.next();
+      return e.done ? undefined : text(e.value.PayloadPart!.Bytes!);
+    };
+    const { instanceId } = JSON.parse((await next())!) as { instanceId: string };
+
+    await sm.send(new CreateModelCommand({ ModelName: "ctr-update-python", PrimaryContainer: { Image: pythonImage } }));
+    await sm.send(
+      new CreateEndpointConfigCommand({
+        EndpointConfigName: "ctr-update-python",
+        ProductionVariants: [{ VariantName: "AllTraffic", ModelName: "ctr-update-python", InitialInstanceCount: 1, InstanceType: "ml.m5.large" }],
+      }),
+    );
+    await sm.send(new UpdateEndpointCommand({ EndpointName: "ctr-update", EndpointConfigName: "ctr-update-python" }));
+    // The new image's container comes up while the old one still serves the open session.
+    await waitFor(
+      "the new image's container",
+      async () => (await containers(engine.docker, "ctr-update")).find((c) => c.Image === pythonImage || c.Labels["io.sluice.image"] === pythonImage),
+      CAP_MS,
+    );
+    push(utf8("still streaming"));
+    assert.equal(await next(), "still streaming");
+    push(utf8('{"type":"CloseStream"}'));
+    push(null);
+    assert.equal(await next(), '{"type":"CloseStream"}');
+    assert.equal(await next(), undefined, "the session ended normally, not with an error");
+
+    await waitFor(
+      "the rollout to finish",
+      async () => ((await sm.send(new DescribeEndpointCommand({ EndpointName: "ctr-update" }))).EndpointStatus === "InService" ? true : undefined),
+      CAP_MS,
+    );
+    const after = await waitFor(
+      "only the new image's container",
+      async () => {
+        const now = await containers(engine.docker, "ctr-update");
+        return now.length === 1 && now[0].Labels[LABEL_INSTANCE_ID] !== instanceId ? now : undefined;
+      },
+      CAP_MS,
+    );
+    assert.equal(after[0].Labels["io.sluice.image"], pythonImage);
+  } finally {
+    client.destroy();
     sm.destroy();
   }
 });
