@@ -1,0 +1,92 @@
+// Deploying endpoints for end-to-end tests through the control plane, with AWS's own SDK, as a
+// user would: CreateModel → CreateEndpointConfig → CreateEndpoint, then DescribeEndpoint until
+// InService (failing at once on Failed, with its FailureReason).
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import {
+  CreateEndpointCommand,
+  CreateEndpointConfigCommand,
+  CreateModelCommand,
+  DescribeEndpointCommand,
+  SageMakerClient,
+} from "@aws-sdk/client-sagemaker";
+import { REGION } from "./bidi.js";
+import { REPO_ROOT, TEST_KEY, waitFor } from "./sluice.js";
+
+/** Test model directories (test/models/<name>), absolute, as CreateModel's Image wants them. */
+export function testModelDir(name: string): string {
+  return resolve(REPO_ROOT, "test", "models", name);
+}
+
+export function controlClient(url: string, credentials = TEST_KEY): SageMakerClient {
+  return new SageMakerClient({ endpoint: url, region: REGION, credentials, maxAttempts: 1 });
+}
+
+export interface EndpointSpec {
+  name: string;
+  /** `sluice/echo`, or a test model directory. */
+  image: string;
+  environment?: Record<string, string>;
+  /** Variant name (default AllTraffic). */
+  variantName?: string;
+}
+
+export async function deployEndpoint(sm: SageMakerClient, spec: EndpointSpec): Promise<void> {
+  const variantName = spec.variantName ?? "AllTraffic";
+  await sm.send(
+    new CreateModelCommand({
+      ModelName: `${spec.name}-model`,
+      PrimaryContainer: { Image: spec.image, Environment: spec.environment },
+      ExecutionRoleArn: "arn:aws:iam::000000000000:role/sluice-test",
+    }),
+  );
+  await sm.send(
+    new CreateEndpointConfigCommand({
+      EndpointConfigName: `${spec.name}-config`,
+      ProductionVariants: [{ VariantName: variantName, ModelName: `${spec.name}-model`, InitialInstanceCount: 1, InstanceType: "ml.m5.large" }],
+    }),
+  );
+  await sm.send(new CreateEndpointCommand({ EndpointName: spec.name, EndpointConfigName: `${spec.name}-config` }));
+  // waitFor retries on errors, so a Failed endpoint is returned, not thrown, to fail at once.
+  const outcome = await waitFor(`endpoint ${spec.name} InService`, async () => {
+    const d = await sm.send(new DescribeEndpointCommand({ EndpointName: spec.name }));
+    if (d.EndpointStatus === "Failed") return `Failed: ${d.FailureReason}`;
+    return d.EndpointStatus === "InService" ? "InService" : undefined;
+  }, 60_000, 100);
+  if (outcome !== "InService") throw new Error(`endpoint ${spec.name} ${outcome}`);
+}
+
+/** The JSON lines a behaving test model appended to its report file. */
+export function readReport(file: string): Record<string, unknown>[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return [];
+  }
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** The value of an unlabelled gauge or the sum of a metric's series in a Prometheus text page. */
+export function metricValue(page: string, name: string): number {
+  let sum = 0;
+  let found = false;
+  for (const line of page.split("\n")) {
+    if (line.startsWith("#")) continue;
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`).exec(line);
+    if (m) {
+      sum += Number(m[1]);
+      found = true;
+    }
+  }
+  if (!found) throw new Error(`metric ${name} not on the page`);
+  return sum;
+}
+
+export async function fetchMetric(url: string, name: string): Promise<number> {
+  const res = await fetch(new URL("/metrics", url));
+  return metricValue(await res.text(), name);
+}
