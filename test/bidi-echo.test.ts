@@ -134,6 +134,33 @@ describe("round trips through the echo endpoint", () => {
   });
 });
 
+describe("regression: client session memory", () => {
+  // src/client wrote each envelope whole. A 16 MiB one, written before the 200 (Sluice reads
+  // nothing until the container's WebSocket is open), sat in the HTTP/2 session over Node's
+  // maxSessionMemory (10 MB), so the response headers were refused: that stream and every later
+  // stream of the client were reset with ENHANCE_YOUR_CALM.
+  test("16 MiB events sent before the response neither break their session nor later ones on the same client", async () => {
+    const big = randomBytes(16 * 1024 * 1024);
+    const own = new SageMakerRuntimeHTTP2Client({ region: REGION, endpoint: sluice.url, credentials: TEST_KEY });
+    try {
+      for (let round = 0; round < 2; round++) {
+        const out = await own.send(
+          new InvokeEndpointWithBidirectionalStreamCommand({
+            EndpointName: "echo",
+            Body: events([event(binary(big)), event(binary(big)), utf8(CLOSE_STREAM)]),
+          }),
+        );
+        const got = await drain(out.Body);
+        assert.deepEqual(got.map((p) => p.Bytes!.byteLength), [big.length, big.length, CLOSE_STREAM.length], `round ${round}`);
+      }
+      const out = await own.send(new InvokeEndpointWithBidirectionalStreamCommand({ EndpointName: "echo", Body: events([utf8(CLOSE_STREAM)]) }));
+      assert.equal((await drain(out.Body)).length, 1);
+    } finally {
+      own.destroy();
+    }
+  });
+});
+
 describe("concurrent sessions", () => {
   const SESSIONS = 100;
 
