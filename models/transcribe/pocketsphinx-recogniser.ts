@@ -1,0 +1,159 @@
+// PocketSphinx behind the Recogniser interface. The expensive calls (model loading, decoding,
+// end-of-utterance lattice search) run through koffi's async calls on worker threads; the
+// cheap reads (partial backtrace, segment iteration) stay synchronous.
+import { join } from "node:path";
+import * as ps from "./pocketsphinx-binding.js";
+import type { EngineInfo, Hypothesis, RecognisedWord, Recogniser } from "./recogniser.js";
+
+export const POCKETSPHINX_ENGINE: EngineInfo = {
+  name: "pocketsphinx-en-us",
+  version: "0.8+5prealpha",
+  arch: "pocketsphinx",
+  // Fixed so clients can tell which model produced a transcript across restarts.
+  uuid: "7b1c3f0e-5d2a-4c8e-9a61-0f3b2e4d8c15",
+};
+
+/** Debian's `pocketsphinx-en-us` layout. */
+export const DEFAULT_MODEL_DIR = "/usr/share/pocketsphinx/model/en-us";
+
+const SAMPLE_RATE = 16000;
+// PocketSphinx's default -frate: segment frame numbers are hundredths of a second.
+const FRAMES_PER_SECOND = 100;
+
+export interface PocketSphinxOptions {
+  /** Directory holding `en-us/` (acoustic model), `en-us.lm.bin` and `cmudict-en-us.dict`. */
+  modelDir?: string;
+}
+
+/** Filler and sentence markers the search emits between real words. */
+function isFiller(word: string): boolean {
+  return word.startsWith("<") || word.startsWith("[") || word.startsWith("+");
+}
+
+/** `read(2)` is the dictionary's second pronunciation of `read`. */
+function baseWord(word: string): string {
+  const paren = word.indexOf("(");
+  return paren > 0 ? word.slice(0, paren) : word;
+}
+
+export async function createPocketSphinxRecogniser(options: PocketSphinxOptions = {}): Promise<Recogniser> {
+  const dir = options.modelDir ?? DEFAULT_MODEL_DIR;
+  const config = ps.cmd_ln_init(
+    null,
+    ps.ps_args(),
+    1,
+    ...["-hmm", join(dir, "en-us"), "-lm", join(dir, "en-us.lm.bin"), "-dict", join(dir, "cmudict-en-us.dict")].flatMap(
+      (v) => ["str", v],
+    ),
+    // The decoder's own log goes nowhere: it is chatty and unstructured; errors surface as
+    // return codes instead.
+    ...["-logfn", "/dev/null"].flatMap((v) => ["str", v]),
+    // 5prealpha's silence removal renumbers frames, which breaks word timings; endpointing is
+    // done from the hypothesis instead (see channel-transcriber.ts).
+    ...["-remove_silence", "no"].flatMap((v) => ["str", v]),
+    "str",
+    null,
+  );
+  if (!config) throw new Error(`PocketSphinx rejected its configuration (model dir ${dir})`);
+  const decoder = await ps.callAsync<ps.Handle>(ps.ps_init, config);
+  if (!decoder) {
+    ps.cmd_ln_free_r(config);
+    throw new Error(`PocketSphinx could not load the model in ${dir}`);
+  }
+  return new PocketSphinxRecogniser(decoder, config);
+}
+
+class PocketSphinxRecogniser implements Recogniser {
+  readonly sampleRate = SAMPLE_RATE;
+  readonly info = POCKETSPHINX_ENGINE;
+  private readonly logmath: ps.Handle;
+  private inUtterance = false;
+  private disposed = false;
+
+  constructor(
+    private readonly decoder: ps.Handle,
+    private readonly config: ps.Handle,
+  ) {
+    this.logmath = ps.ps_get_logmath(decoder);
+  }
+
+  async startUtterance(): Promise<void> {
+    if (this.inUtterance) await this.reset();
+    // Restarting the stream makes segment frames count from this utterance's first sample, which
+    // is what the interface promises; the cepstral mean estimate carries over.
+    check(ps.ps_start_stream(this.decoder), "ps_start_stream");
+    check(ps.ps_start_utt(this.decoder), "ps_start_utt");
+    this.inUtterance = true;
+  }
+
+  async accept(pcm: Int16Array): Promise<void> {
+    if (!this.inUtterance) throw new Error("accept() outside an utterance");
+    if (pcm.length === 0) return;
+    const rc = await ps.callAsync<number>(ps.ps_process_raw, this.decoder, pcm, pcm.length, 0, 0);
+    if (rc < 0) throw new Error(`ps_process_raw failed (${rc})`);
+  }
+
+  async partial(): Promise<Hypothesis> {
+    return { words: this.inUtterance ? this.segments(false) : [], decodedSeconds: this.decodedSeconds() };
+  }
+
+  async endUtterance(): Promise<Hypothesis> {
+    if (!this.inUtterance) return { words: [], decodedSeconds: 0 };
+    this.inUtterance = false;
+    check(await ps.callAsync<number>(ps.ps_end_utt, this.decoder), "ps_end_utt");
+    const decodedSeconds = this.decodedSeconds();
+    // The first seg_iter after the utterance runs the lattice search and posterior computation,
+    // which can take a while on long utterances: do it off the event loop.
+    const first = await ps.callAsync<ps.Handle>(ps.ps_seg_iter, this.decoder);
+    return { words: this.collect(first, true), decodedSeconds };
+  }
+
+  async reset(): Promise<void> {
+    if (!this.inUtterance) return;
+    this.inUtterance = false;
+    check(await ps.callAsync<number>(ps.ps_end_utt, this.decoder), "ps_end_utt");
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.reset();
+    ps.ps_free(this.decoder);
+    ps.cmd_ln_free_r(this.config);
+  }
+
+  private decodedSeconds(): number {
+    return ps.ps_get_n_frames(this.decoder) / FRAMES_PER_SECOND;
+  }
+
+  private segments(final: boolean): RecognisedWord[] {
+    return this.collect(ps.ps_seg_iter(this.decoder), final);
+  }
+
+  private collect(first: ps.Handle, final: boolean): RecognisedWord[] {
+    const words: RecognisedWord[] = [];
+    const sf = [0];
+    const ef = [0];
+    const scratch = [0];
+    for (let seg = first; seg; seg = ps.ps_seg_next(seg)) {
+      const word = ps.ps_seg_word(seg) as string;
+      if (isFiller(word)) continue;
+      ps.ps_seg_frames(seg, sf, ef);
+      // Only the lattice behind a finished utterance has posteriors; mid-utterance the search
+      // reports 0 (probability 1), which would be a lie.
+      const confidence = final ? ps.logmath_exp(this.logmath, ps.ps_seg_prob(seg, scratch, scratch, scratch)) : undefined;
+      words.push({
+        word: baseWord(word),
+        start: sf[0] / FRAMES_PER_SECOND,
+        // ef is the last frame of the word, inclusive.
+        end: (ef[0] + 1) / FRAMES_PER_SECOND,
+        confidence: confidence === undefined ? undefined : Math.min(1, Math.max(0, confidence)),
+      });
+    }
+    return words;
+  }
+}
+
+function check(rc: number, what: string): void {
+  if (rc < 0) throw new Error(`${what} failed (${rc})`);
+}

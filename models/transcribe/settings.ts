@@ -1,0 +1,44 @@
+// Every knob of the model process, from the environment (README "Settings"). Invalid values
+// stop the process at start-up with a message naming the variable.
+import { DEFAULT_MODEL_DIR } from "./pocketsphinx-recogniser.js";
+import type { SessionSettings } from "./listen-session.js";
+
+export interface ModelSettings {
+  host: string;
+  port: number;
+  poolSize: number;
+  modelDir: string;
+  logLevel: string;
+  /** Largest WebSocket message accepted (bytes); the announcement's sample sends 512 KB. */
+  maxMessageBytes: number;
+  session: SessionSettings;
+}
+
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, not '${raw}'`);
+  return n;
+}
+
+export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ModelSettings {
+  return {
+    // SageMaker's container contract: listen on every interface, port from SAGEMAKER_BIND_TO_PORT.
+    host: env.TRANSCRIBE_BIND_HOST || "0.0.0.0",
+    port: intFrom(env, "SAGEMAKER_BIND_TO_PORT", 8080, 0),
+    poolSize: intFrom(env, "TRANSCRIBE_POOL_SIZE", 2, 1),
+    modelDir: env.TRANSCRIBE_MODEL_DIR || DEFAULT_MODEL_DIR,
+    logLevel: env.TRANSCRIBE_LOG_LEVEL || "info",
+    maxMessageBytes: intFrom(env, "TRANSCRIBE_MAX_MESSAGE_BYTES", 16 * 1024 * 1024, 1024),
+    session: {
+      idleTimeoutMs: intFrom(env, "TRANSCRIBE_IDLE_TIMEOUT_MS", 10_000, 1),
+      transcriber: {
+        chunkMs: intFrom(env, "TRANSCRIBE_CHUNK_MS", 100, 10),
+        interimIntervalMs: intFrom(env, "TRANSCRIBE_INTERIM_INTERVAL_MS", 500, 10),
+        minEndpointingMs: intFrom(env, "TRANSCRIBE_MIN_ENDPOINTING_MS", 300, 0),
+        maxUtteranceMs: intFrom(env, "TRANSCRIBE_MAX_UTTERANCE_MS", 15_000, 1000),
+      },
+    },
+  };
+}
