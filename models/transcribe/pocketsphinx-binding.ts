@@ -12,6 +12,8 @@ export type Handle = unknown;
 
 export const cmd_ln_init = sphinxbase.func("void *cmd_ln_init(void *inout, void *defn, int strict, ...)");
 export const cmd_ln_free_r = sphinxbase.func("int cmd_ln_free_r(void *config)");
+export const cmn_live_get = sphinxbase.func("void cmn_live_get(void *cmn, _Out_ float *vec)");
+export const cmn_live_set = sphinxbase.func("void cmn_live_set(void *cmn, const float *vec)");
 export const logmath_exp = sphinxbase.func("double logmath_exp(void *lmath, int logb_p)");
 
 export const ps_args = pocketsphinx.func("void *ps_args()");
@@ -26,6 +28,7 @@ export const ps_process_raw = pocketsphinx.func(
 );
 export const ps_get_hyp = pocketsphinx.func("const char *ps_get_hyp(void *ps, _Out_ int32_t *out_best_score)");
 export const ps_get_n_frames = pocketsphinx.func("int ps_get_n_frames(void *ps)");
+export const ps_get_feat = pocketsphinx.func("void *ps_get_feat(void *ps)");
 export const ps_get_logmath = pocketsphinx.func("void *ps_get_logmath(void *ps)");
 // 5prealpha dropped the out_best_score argument that 0.8 had here.
 export const ps_seg_iter = pocketsphinx.func("void *ps_seg_iter(void *ps)");
@@ -44,4 +47,23 @@ export function callAsync<T>(fn: BoundFunction, ...args: unknown[]): Promise<T> 
   return new Promise<T>((resolve, reject) => {
     fn.async(...args, (err: unknown, result: T) => (err ? reject(err) : resolve(result)));
   });
+}
+
+// There is no accessor for the live cepstral-mean state behind a decoder, so it is read from
+// sphinxbase 5prealpha's feat_t (feat.h) on x86-64: int32 cepsize at byte 16, cmn_t *cmn_struct
+// at byte 88; cmn_t (cmn.h) holds int32 veclen at byte 28. cepsizeMatches() guards the layout.
+const FEAT_CEPSIZE_OFFSET = 16;
+const FEAT_CMN_STRUCT_OFFSET = 88;
+const CMN_VECLEN_OFFSET = 28;
+
+/** The decoder's live CMN state and its vector length, or undefined if the layout does not match. */
+export function liveCmn(decoder: Handle): { cmn: Handle; veclen: number } | undefined {
+  if (process.arch !== "x64") return undefined;
+  const feat = ps_get_feat(decoder);
+  if (!feat) return undefined;
+  const cepsize = koffi.decode(feat, FEAT_CEPSIZE_OFFSET, "int32_t") as number;
+  const cmn = koffi.decode(feat, FEAT_CMN_STRUCT_OFFSET, "void *");
+  if (!cmn || cepsize < 1 || cepsize > 64) return undefined;
+  const veclen = koffi.decode(cmn, CMN_VECLEN_OFFSET, "int32_t") as number;
+  return veclen === cepsize ? { cmn, veclen } : undefined;
 }

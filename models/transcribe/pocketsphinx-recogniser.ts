@@ -67,6 +67,8 @@ class PocketSphinxRecogniser implements Recogniser {
   readonly sampleRate = SAMPLE_RATE;
   readonly info = POCKETSPHINX_ENGINE;
   private readonly logmath: ps.Handle;
+  /** Live CMN state and its value when the model was loaded (see `reset`). */
+  private readonly cmn: { cmn: ps.Handle; initial: Float32Array } | undefined;
   private inUtterance = false;
   private disposed = false;
 
@@ -75,10 +77,21 @@ class PocketSphinxRecogniser implements Recogniser {
     private readonly config: ps.Handle,
   ) {
     this.logmath = ps.ps_get_logmath(decoder);
+    const live = ps.liveCmn(decoder);
+    if (live) {
+      const initial = new Float32Array(live.veclen);
+      ps.cmn_live_get(live.cmn, initial);
+      this.cmn = { cmn: live.cmn, initial };
+    }
+  }
+
+  /** Whether `reset` can restore the channel normalisation (false if the library layout differs). */
+  get resetsAdaptation(): boolean {
+    return this.cmn !== undefined;
   }
 
   async startUtterance(): Promise<void> {
-    if (this.inUtterance) await this.reset();
+    if (this.inUtterance) await this.abandon();
     // Restarting the stream makes segment frames count from this utterance's first sample, which
     // is what the interface promises; the cepstral mean estimate carries over.
     check(ps.ps_start_stream(this.decoder), "ps_start_stream");
@@ -109,6 +122,15 @@ class PocketSphinxRecogniser implements Recogniser {
   }
 
   async reset(): Promise<void> {
+    await this.abandon();
+    // Live cepstral mean normalisation adapts to the channel across utterances. A pooled decoder
+    // would otherwise start the next session tuned to the last caller's line (an 8 kHz phone
+    // call before a studio recording ruins the first sentence), so it goes back to the model's
+    // initial estimate.
+    if (this.cmn) ps.cmn_live_set(this.cmn.cmn, this.cmn.initial);
+  }
+
+  private async abandon(): Promise<void> {
     if (!this.inUtterance) return;
     this.inUtterance = false;
     check(await ps.callAsync<number>(ps.ps_end_utt, this.decoder), "ps_end_utt");
@@ -117,7 +139,7 @@ class PocketSphinxRecogniser implements Recogniser {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    await this.reset();
+    await this.abandon();
     ps.ps_free(this.decoder);
     ps.cmd_ln_free_r(this.config);
   }
