@@ -66,8 +66,9 @@ export class ListenSession {
       // Deepgram's old SDKs sent an empty frame to mean "end of audio"; it is neither audio nor
       // the end of anything here, and it does not count as activity.
       if (bytes.length === 0) return;
-      this.armIdleTimer();
       if (!this.closing) this.onAudio(bytes);
+      // After the audio is queued, so the clock stays stopped while it decodes.
+      this.armIdleTimer();
       return;
     }
     this.armIdleTimer();
