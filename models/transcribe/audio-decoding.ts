@@ -129,7 +129,7 @@ function sampleAt(b: Buffer, at: number, sample: SampleFormat): number {
     case "u8":
       return (b[at] - 128) << 8;
     case "f32le":
-      return Math.max(-32768, Math.min(32767, Math.round(b.readFloatLE(at) * 32767)));
+      return Math.max(-32768, Math.min(32767, Math.round(b.readFloatLE(at) * 32768)));
     case "mulaw":
       return MULAW[b[at]];
     case "alaw":
