@@ -23,14 +23,15 @@ async function serve(): Promise<void> {
   server.listen(settings.port, settings.host, () => {
     const address = server.address();
     const port = typeof address === "object" && address ? address.port : settings.port;
-    log.info({ host: settings.host, port }, "listening");
+    // Same line as every model built on src/container prints, for whoever watches the log.
+    log.info({ host: settings.host, port, pid: process.pid }, "model server listening");
   });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "shutting down");
-    shutdown().then(
+    shutdown(settings.shutdownGraceMs).then(
       () => process.exit(0),
       (err: unknown) => {
         log.error({ err }, "shutdown failed");

@@ -23,13 +23,15 @@ export interface TranscribeServerOptions {
 
 export interface TranscribeServer {
   server: Server;
-  /** Stops accepting, closes every session with 1001 and waits for the listener to close. */
-  shutdown(): Promise<void>;
+  /** Stops accepting, lets sessions finish for `graceMs`, closes the rest with 1001. */
+  shutdown(graceMs: number): Promise<void>;
 }
 
 export function createTranscribeServer(opts: TranscribeServerOptions): TranscribeServer {
   const { pool, log } = opts;
   const sessions = new Set<ListenSession>();
+  let shuttingDown = false;
+  let onAllSessionsEnded: (() => void) | undefined;
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes });
 
   const server = createServer((req, res) => {
@@ -46,6 +48,10 @@ export function createTranscribeServer(opts: TranscribeServerOptions): Transcrib
     const url = new URL(req.url ?? "/", "http://x");
     const reqLog = log.child({ request_id: requestId, session_id: req.headers["x-deepgram-session-id"] });
     socket.on("error", (err) => reqLog.debug({ err }, "socket error during handshake"));
+    if (shuttingDown) {
+      refuse(socket, 503, "SERVICE_UNAVAILABLE", "The model is shutting down", requestId);
+      return;
+    }
     if (!LISTEN_PATHS.has(url.pathname)) {
       refuse(socket, 404, "NOT_FOUND", `No WebSocket service at ${url.pathname}`, requestId);
       return;
@@ -80,7 +86,10 @@ export function createTranscribeServer(opts: TranscribeServerOptions): Transcrib
       reqLog.info({ path: url.pathname, model: options.model, encoding: options.encoding, sample_rate: options.sampleRate, tags: options.tags }, "session opened");
       const session = new ListenSession(ws, options, decoders, pool, opts.session, reqLog, requestId);
       sessions.add(session);
-      ws.on("close", () => sessions.delete(session));
+      ws.on("close", () => {
+        sessions.delete(session);
+        if (sessions.size === 0) onAllSessionsEnded?.();
+      });
     });
   });
 
@@ -93,9 +102,21 @@ export function createTranscribeServer(opts: TranscribeServerOptions): Transcrib
 
   return {
     server,
-    async shutdown() {
-      for (const s of sessions) s.terminate(CLOSE_GOING_AWAY, "server shutting down");
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+    async shutdown(graceMs: number) {
+      // No new sessions; open ones get `graceMs` to finish (CloseStream) before 1001.
+      shuttingDown = true;
+      const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      if (sessions.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+          new Promise<void>((resolve) => (onAllSessionsEnded = resolve)),
+        ]);
+        clearTimeout(timer);
+        for (const s of sessions) s.terminate(CLOSE_GOING_AWAY, "server shutting down");
+      }
+      server.closeIdleConnections();
+      await listenerClosed;
       await pool.close();
     },
   };

@@ -11,6 +11,8 @@ export interface ModelSettings {
   logLevel: string;
   /** Largest WebSocket message accepted (bytes); the announcement's sample sends 512 KB. */
   maxMessageBytes: number;
+  /** On SIGTERM, how long open sessions may finish before they are closed with 1001. */
+  shutdownGraceMs: number;
   session: SessionSettings;
 }
 
@@ -24,13 +26,15 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ModelSettings {
   return {
-    // SageMaker's container contract: listen on every interface, port from SAGEMAKER_BIND_TO_PORT.
-    host: env.TRANSCRIBE_BIND_HOST || "0.0.0.0",
+    // SageMaker's container contract: every interface, port from SAGEMAKER_BIND_TO_PORT. Sluice's
+    // process host sets SLUICE_BIND_HOST=127.0.0.1 (as for every model built on src/container).
+    host: env.SLUICE_BIND_HOST || "0.0.0.0",
     port: intFrom(env, "SAGEMAKER_BIND_TO_PORT", 8080, 0),
     poolSize: intFrom(env, "TRANSCRIBE_POOL_SIZE", 2, 1),
     modelDir: env.TRANSCRIBE_MODEL_DIR || DEFAULT_MODEL_DIR,
     logLevel: env.TRANSCRIBE_LOG_LEVEL || "info",
     maxMessageBytes: intFrom(env, "TRANSCRIBE_MAX_MESSAGE_BYTES", 16 * 1024 * 1024, 1024),
+    shutdownGraceMs: intFrom(env, "TRANSCRIBE_SHUTDOWN_GRACE_MS", 5_000, 0),
     session: {
       idleTimeoutMs: intFrom(env, "TRANSCRIBE_IDLE_TIMEOUT_MS", 10_000, 1),
       transcriber: {

@@ -10,21 +10,24 @@ export interface ModelProcess {
   child: ChildProcess;
   /** Log lines seen so far (parsed pino JSON). */
   logs: Record<string, unknown>[];
+  /** Resolves with the first log entry whose msg is `msg` (already logged or yet to come). */
+  waitForLog(msg: string): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
 /**
  * Starts main.ts (under tsx, as tests run TypeScript) or a compiled main.js when `entry` says
- * so. Resolves once the process logs "listening"; rejects if it exits first or after `capMs`.
+ * so. Resolves once the process logs "model server listening"; rejects if it exits first or after `capMs`.
  */
 export async function startModel(env: Record<string, string>, opts: { entry?: string; capMs?: number } = {}): Promise<ModelProcess> {
   const entry = opts.entry ?? fileURLToPath(new URL("../main.ts", import.meta.url));
   const args = entry.endsWith(".ts") ? ["--import", "tsx", entry, "serve"] : [entry, "serve"];
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, SAGEMAKER_BIND_TO_PORT: "0", TRANSCRIBE_BIND_HOST: "127.0.0.1", ...env },
+    env: { ...process.env, SAGEMAKER_BIND_TO_PORT: "0", SLUICE_BIND_HOST: "127.0.0.1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs: Record<string, unknown>[] = [];
+  const logWaiters: (() => void)[] = [];
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
   const port = await new Promise<number>((resolve, reject) => {
@@ -33,7 +36,8 @@ export async function startModel(env: Record<string, string>, opts: { entry?: st
       try {
         const entry = JSON.parse(line) as Record<string, unknown>;
         logs.push(entry);
-        if (entry.msg === "listening") {
+        for (const w of logWaiters.splice(0)) w();
+        if (entry.msg === "model server listening") {
           clearTimeout(timer);
           resolve(entry.port as number);
         }
@@ -50,6 +54,14 @@ export async function startModel(env: Record<string, string>, opts: { entry?: st
     port,
     child,
     logs,
+    async waitForLog(msg) {
+      for (;;) {
+        const found = logs.find((l) => l.msg === msg);
+        if (found) return found;
+        if (child.exitCode !== null) throw new Error(`model exited without logging "${msg}"`);
+        await new Promise<void>((resolve) => logWaiters.push(resolve));
+      }
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, "exit");
