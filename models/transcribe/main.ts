@@ -23,8 +23,9 @@ async function serve(): Promise<void> {
   server.listen(settings.port, settings.host, () => {
     const address = server.address();
     const port = typeof address === "object" && address ? address.port : settings.port;
-    // Same line as every model built on src/container prints, for whoever watches the log.
-    log.info({ host: settings.host, port, pid: process.pid }, "model server listening");
+    // Same line as every model built on src/container prints, for whoever watches the log;
+    // printed whatever the log level, since callers wait for it.
+    log.child({}, { level: "info" }).info({ host: settings.host, port, pid: process.pid }, "model server listening");
   });
   let stopping = false;
   const stop = (signal: string) => {

@@ -40,7 +40,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ModelSett
       transcriber: {
         chunkMs: intFrom(env, "TRANSCRIBE_CHUNK_MS", 100, 10),
         interimIntervalMs: intFrom(env, "TRANSCRIBE_INTERIM_INTERVAL_MS", 500, 10),
-        minEndpointingMs: intFrom(env, "TRANSCRIBE_MIN_ENDPOINTING_MS", 300, 0),
+        minEndpointingMs: intFrom(env, "TRANSCRIBE_MIN_ENDPOINTING_MS", 500, 0),
         maxUtteranceMs: intFrom(env, "TRANSCRIBE_MAX_UTTERANCE_MS", 15_000, 1000),
       },
     },
