@@ -91,6 +91,13 @@ describe("audio decoding", () => {
     assert.throws(() => parseWavHeader(wavHeader({ tag: 1, bits: 12 })), /unsupported WAV format/);
   });
 
+  it("refuses WAV headers with rates or channel counts outside what the parameters allow", () => {
+    assert.throws(() => parseWavHeader(wavHeader({ rate: 1 })), /sample rate of 1 Hz/);
+    assert.throws(() => parseWavHeader(wavHeader({ rate: 1_000_000 })), /sample rate/);
+    assert.throws(() => parseWavHeader(wavHeader({ channels: 0 })), /0 channels/);
+    assert.throws(() => parseWavHeader(wavHeader({ channels: 17 })), /17 channels/);
+  });
+
   it("decodes 8-bit, 24-bit, 32-bit and float WAV samples to 16 bits", () => {
     const cases: [number, number, Buffer, number][] = [
       [1, 8, Buffer.from([0x80 + 64]), 64 << 8],

@@ -32,6 +32,11 @@ for (let i = 0; i < 256; i++) {
   ALAW[i] = a & 0x80 ? m : -m;
 }
 
+/** The rates and channel counts the `sample_rate`/`channels` parameters allow, for WAV headers too. */
+export const MIN_SAMPLE_RATE = 1000;
+export const MAX_SAMPLE_RATE = 768000;
+export const MAX_WAV_CHANNELS = 16;
+
 const WAVE_FORMAT_PCM = 1;
 const WAVE_FORMAT_IEEE_FLOAT = 3;
 const WAVE_FORMAT_ALAW = 6;
@@ -93,7 +98,8 @@ function parseFmt(fmt: Buffer): AudioFormat {
     // The sub-format GUID starts with the plain format tag.
     tag = fmt.readUInt16LE(24);
   }
-  if (channels < 1 || sampleRate < 1) throw new AudioDecodeError("WAV header declares no channels or no sample rate");
+  if (channels < 1 || channels > MAX_WAV_CHANNELS) throw new AudioDecodeError(`WAV header declares ${channels} channels`);
+  if (sampleRate < MIN_SAMPLE_RATE || sampleRate > MAX_SAMPLE_RATE) throw new AudioDecodeError(`WAV header declares a sample rate of ${sampleRate} Hz`);
   let sample: SampleFormat | undefined;
   if (tag === WAVE_FORMAT_PCM) sample = ({ 8: "u8", 16: "s16le", 24: "s24le", 32: "s32le" } as const)[bits as 8 | 16 | 24 | 32];
   else if (tag === WAVE_FORMAT_IEEE_FLOAT && bits === 32) sample = "f32le";

@@ -69,6 +69,8 @@ export class ChannelTranscriber {
     private readonly emit: (event: ChannelEvent) => void,
     /** Called whenever the transcriber goes from busy to idle, or fails. */
     private readonly onIdle: (error?: Error) => void,
+    /** Called after each engine call, as the backlog shrinks. */
+    private readonly onProgress: () => void = () => undefined,
   ) {
     this.resampler = inputRate === recogniser.sampleRate ? undefined : new Resampler(inputRate, recogniser.sampleRate);
   }
@@ -134,7 +136,10 @@ export class ChannelTranscriber {
     try {
       while (!this.stopped && this.queue.length > 0) {
         const head = this.queue[0];
-        if (head.kind === "audio") await this.decode(this.takeAudio());
+        if (head.kind === "audio") {
+          await this.decode(this.takeAudio());
+          this.onProgress();
+        }
         else {
           this.queue.shift();
           if (head.kind === "finalize") await this.finish({ speechFinal: false, fromFinalize: true });

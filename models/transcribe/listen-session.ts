@@ -12,6 +12,11 @@ import type { ListenOptions, RawEncoding } from "./query-params.js";
 import type { Recogniser } from "./recogniser.js";
 
 export interface SessionSettings {
+  /**
+   * Audio queued but not yet decoded, in seconds per channel, above which the session stops
+   * reading the socket (TCP backpressure) until half of it is decoded.
+   */
+  maxBacklogSeconds: number;
   /** Deepgram's 10 s: no frame for this long while nothing is left to decode → 1011 NET-0001. */
   idleTimeoutMs: number;
   transcriber: TranscriberSettings;
@@ -96,21 +101,33 @@ export class ListenSession {
 
   private onAudio(bytes: Buffer): void {
     this.sha256.update(bytes);
-    let channels: Int16Array[] | undefined;
     try {
-      channels = this.decoder.push(bytes);
+      this.decodeAudio(bytes);
     } catch (err) {
       if (err instanceof AudioDecodeError) {
         this.log.info({ reason: err.message }, "undecodable audio");
         this.terminate(CLOSE_POLICY, "DATA-0000");
-        return;
+      } else {
+        this.log.error({ err }, "could not process audio");
+        this.terminate(CLOSE_INTERNAL, "NET-0000");
       }
-      throw err;
+      return;
     }
+    if (!this.ws.isPaused && this.transcribers.some((t) => t.backlogSeconds > this.settings.maxBacklogSeconds)) {
+      this.log.info({ maxBacklogSeconds: this.settings.maxBacklogSeconds }, "backlog full: pausing the socket");
+      this.ws.pause();
+    }
+  }
+
+  /** Resumes reading once every channel has worked its backlog down to half the limit. */
+  private onProgress(): void {
+    if (this.ws.isPaused && this.transcribers.every((t) => t.backlogSeconds <= this.settings.maxBacklogSeconds / 2)) this.ws.resume();
+  }
+
+  private decodeAudio(bytes: Buffer): void {
+    const channels = this.decoder.push(bytes);
     if (!channels || channels[0].length === 0) return;
-    if (!this.format) {
-      if (!this.start(this.decoder.format as AudioFormat)) return;
-    }
+    if (!this.format && !this.start(this.decoder.format as AudioFormat)) return;
     this.inputFrames += channels[0].length;
     if (this.options.multichannel) {
       channels.forEach((pcm, i) => this.transcribers[i].push(pcm));
@@ -146,6 +163,7 @@ export class ListenSession {
           this.settings.transcriber,
           (event) => this.onChannelEvent(i, wanted, event),
           (error) => this.onTranscriberIdle(recogniser, error),
+          () => this.onProgress(),
         ),
     );
     return true;
@@ -260,6 +278,8 @@ export class ListenSession {
     this.finished = true;
     this.closing = true;
     clearTimeout(this.idleTimer);
+    // A paused socket would never read the client's answer to our close frame.
+    if (this.ws.isPaused) this.ws.resume();
     this.ws.close(code, reason);
     void this.releaseDecoders();
   }

@@ -2,6 +2,8 @@
 // value is refused with HTTP 400 before any audio flows. Unknown names are accepted (and
 // reported so the caller can log them), as Deepgram does for forward compatibility.
 
+import { MAX_SAMPLE_RATE, MAX_WAV_CHANNELS, MIN_SAMPLE_RATE } from "./audio-decoding.js";
+
 export type RawEncoding = "linear16" | "linear32" | "mulaw" | "alaw";
 
 export interface ListenOptions {
@@ -37,7 +39,7 @@ const OTHER_DEEPGRAM_ENCODINGS = new Set(["flac", "amr-nb", "amr-wb", "opus", "o
 
 /** Deepgram defaults `endpointing` to 10 ms. */
 export const DEFAULT_ENDPOINTING_MS = 10;
-export const MAX_CHANNELS = 16;
+export const MAX_CHANNELS = MAX_WAV_CHANNELS;
 const REDACT_VALUES = new Set(["true", "false", "pci", "numbers", "aggressive_numbers", "ssn"]);
 
 // Accepted and validated, but without effect on this engine (README "Parameters").
@@ -96,7 +98,7 @@ export function parseListenParams(q: URLSearchParams): ListenOptions {
     throw new ParamError(`Invalid value for 'encoding': '${encodingRaw}' ${why} (use linear16, linear32, mulaw or alaw, or send WAV without 'encoding')`);
   }
   const encoding = encodingRaw as RawEncoding | undefined;
-  const sampleRate = int(q, "sample_rate", 1000, 768000);
+  const sampleRate = int(q, "sample_rate", MIN_SAMPLE_RATE, MAX_SAMPLE_RATE);
   if (encoding !== undefined && sampleRate === undefined) {
     throw new ParamError(`'sample_rate' is required when 'encoding' is set`);
   }

@@ -37,6 +37,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ModelSett
     shutdownGraceMs: intFrom(env, "TRANSCRIBE_SHUTDOWN_GRACE_MS", 5_000, 0),
     session: {
       idleTimeoutMs: intFrom(env, "TRANSCRIBE_IDLE_TIMEOUT_MS", 10_000, 1),
+      maxBacklogSeconds: intFrom(env, "TRANSCRIBE_MAX_BACKLOG_SECONDS", 300, 1),
       transcriber: {
         chunkMs: intFrom(env, "TRANSCRIBE_CHUNK_MS", 100, 10),
         interimIntervalMs: intFrom(env, "TRANSCRIBE_INTERIM_INTERVAL_MS", 500, 10),
