@@ -26,6 +26,7 @@ export const CLOSE_NORMAL = 1000;
 export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_POLICY = 1008;
 export const CLOSE_INTERNAL = 1011;
+export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 const SAMPLE_FORMAT: Record<RawEncoding, SampleFormat> = { linear16: "s16le", linear32: "s32le", mulaw: "mulaw", alaw: "alaw" };
 
@@ -109,7 +110,7 @@ export class ListenSession {
         this.terminate(CLOSE_POLICY, "DATA-0000");
       } else {
         this.log.error({ err }, "could not process audio");
-        this.terminate(CLOSE_INTERNAL, "NET-0000");
+        this.terminate(CLOSE_INTERNAL, "internal error");
       }
       return;
     }
@@ -145,7 +146,7 @@ export class ListenSession {
       const more = this.pool.tryAcquire(wanted - this.held.length);
       if (!more) {
         this.log.warn({ wanted, held: this.held.length }, "not enough free decoders for the stream's channels");
-        this.terminate(CLOSE_INTERNAL, "NET-0000");
+        this.terminate(CLOSE_TRY_AGAIN_LATER, "not enough free decoders for the channels");
         return false;
       }
       this.held.push(...more);
@@ -206,7 +207,7 @@ export class ListenSession {
     if (error) {
       this.log.error({ err: error }, "decoder failed");
       this.broken.add(recogniser);
-      this.terminate(CLOSE_INTERNAL, "NET-0000");
+      this.terminate(CLOSE_INTERNAL, "internal error");
       return;
     }
     this.armIdleTimer();
