@@ -4,6 +4,16 @@
 // (which Debian only ships in the -dev packages). Opaque C structs are plain pointers here.
 import koffi from "koffi";
 
+// koffi runs async calls on a stack of its own, 128 KiB by default: too tight to trust for model
+// loading and lattice search. At most one call per pooled decoder is in flight, so 2 MiB each is
+// cheap. (Must be set before the first call through koffi.)
+const ASYNC_STACK_BYTES = 2 * 1024 * 1024;
+try {
+  if ((koffi.config().async_stack_size ?? 0) < ASYNC_STACK_BYTES) koffi.config({ ...koffi.config(), async_stack_size: ASYNC_STACK_BYTES });
+} catch {
+  // Already fixed by an earlier call through koffi in this process: keep its settings.
+}
+
 const sphinxbase = koffi.load("libsphinxbase.so.3");
 const pocketsphinx = koffi.load("libpocketsphinx.so.3");
 
