@@ -106,6 +106,20 @@ describe("transcribe server", () => {
     await poolFree();
   });
 
+  it("answers Finalize before any audio, and ignores text frames it does not understand", async () => {
+    const c = await ListenClient.open(model.port, "model=nova-3");
+    c.ws.send("not json");
+    c.ws.send(JSON.stringify({ type: "SomethingNew" }));
+    c.control("Finalize");
+    const flushed = await c.waitFor<ResultsMsg>((m) => m.type === "Results");
+    assert.equal(flushed.from_finalize, true);
+    assert.equal(flushed.is_final, true);
+    assert.equal(flushed.channel.alternatives[0].transcript, "");
+    c.control("CloseStream");
+    assert.deepEqual(await c.closed, { code: 1000, reason: "" });
+    await poolFree();
+  });
+
   it("keeps the session while KeepAlive text frames arrive", async () => {
     const c = await ListenClient.open(model.port, "model=nova-3");
     // Twice the timeout in total, at a quarter of it apart.
