@@ -132,6 +132,16 @@ describe("channel transcriber", () => {
     assert.equal(flushed.duration, 1.2);
   });
 
+  it("resamples other input rates and accounts for the resampler's tail in the backlog", async () => {
+    const rec = new ScriptedRecogniser(script);
+    const t = new ChannelTranscriber(rec, 3 * RATE, OPTIONS, SETTINGS, () => undefined, () => undefined);
+    for (let i = 0; i < 10; i++) t.push(new Int16Array(1500));
+    await t.close();
+    assert.ok(Math.abs(rec.stream - 5) < 0.01, `decoded ${rec.stream} s of 5 s`);
+    assert.equal(t.backlogSeconds, 0);
+    assert.equal(t.idle, true);
+  });
+
   it("leaves the recogniser reset after close, and after abort", async () => {
     const { rec } = await run(script, 2);
     assert.equal(rec.calls.at(-1), "reset");

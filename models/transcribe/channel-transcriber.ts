@@ -105,7 +105,7 @@ export class ChannelTranscriber {
       this.closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
       if (this.resampler && !this.stopped) {
         const tail = this.resampler.flush();
-        if (tail.length) this.queue.push({ kind: "audio", pcm: tail });
+        if (tail.length) this.enqueue({ kind: "audio", pcm: tail });
       }
       this.enqueue({ kind: "close" });
       if (this.stopped) this.resolveClosed?.();
@@ -124,6 +124,7 @@ export class ChannelTranscriber {
   }
 
   private enqueue(item: QueueItem): void {
+    if (this.stopped) return;
     if (item.kind === "audio") this.queuedSamples += item.pcm.length;
     this.queue.push(item);
     if (!this.running && !this.failed) {
