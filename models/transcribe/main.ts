@@ -12,7 +12,8 @@ async function serve(): Promise<void> {
   const settings = settingsFromEnv();
   const log = pino({ level: settings.logLevel, base: { model: "transcribe" } });
   const loadStart = performance.now();
-  const pool = await DecoderPool.create(settings.poolSize, () => createPocketSphinxRecogniser({ modelDir: settings.modelDir }));
+  const pool = await DecoderPool.create(settings.poolSize, () =>
+    createPocketSphinxRecogniser({ modelDir: settings.modelDir, redecodeFirstUtterance: settings.redecodeFirstUtterance }),);
   log.info({ poolSize: settings.poolSize, loadMs: Math.round(performance.now() - loadStart), modelDir: settings.modelDir }, "decoders loaded");
   const { server, shutdown } = createTranscribeServer({
     pool,

@@ -23,6 +23,11 @@ const FRAMES_PER_SECOND = 100;
 export interface PocketSphinxOptions {
   /** Directory holding `en-us/` (acoustic model), `en-us.lm.bin` and `cmudict-en-us.dict`. */
   modelDir?: string;
+  /**
+   * Decode the first utterance after a reset a second time, once the cepstral mean has adapted
+   * to the caller's channel, and return that as its final (see `endUtterance`).
+   */
+  redecodeFirstUtterance?: boolean;
 }
 
 /** Filler and sentence markers the search emits between real words. */
@@ -60,7 +65,7 @@ export async function createPocketSphinxRecogniser(options: PocketSphinxOptions 
     ps.cmd_ln_free_r(config);
     throw new Error(`PocketSphinx could not load the model in ${dir}`);
   }
-  return new PocketSphinxRecogniser(decoder, config);
+  return new PocketSphinxRecogniser(decoder, config, options.redecodeFirstUtterance ?? true);
 }
 
 class PocketSphinxRecogniser implements Recogniser {
@@ -71,10 +76,15 @@ class PocketSphinxRecogniser implements Recogniser {
   private readonly cmn: { cmn: ps.Handle; initial: Float32Array } | undefined;
   private inUtterance = false;
   private disposed = false;
+  /** Whether an utterance has ended since the last reset, so the cepstral mean has adapted. */
+  private adapted = false;
+  /** The current utterance's audio, kept only while it may be decoded again. */
+  private firstAudio: Int16Array[] = [];
 
   constructor(
     private readonly decoder: ps.Handle,
     private readonly config: ps.Handle,
+    private readonly redecodeFirst: boolean,
   ) {
     this.logmath = ps.ps_get_logmath(decoder);
     const live = ps.liveCmn(decoder);
@@ -97,11 +107,13 @@ class PocketSphinxRecogniser implements Recogniser {
     check(ps.ps_start_stream(this.decoder), "ps_start_stream");
     check(ps.ps_start_utt(this.decoder), "ps_start_utt");
     this.inUtterance = true;
+    this.firstAudio = [];
   }
 
   async accept(pcm: Int16Array): Promise<void> {
     if (!this.inUtterance) throw new Error("accept() outside an utterance");
     if (pcm.length === 0) return;
+    if (this.redecodeFirst && !this.adapted && this.cmn) this.firstAudio.push(pcm.slice());
     const rc = await ps.callAsync<number>(ps.ps_process_raw, this.decoder, pcm, pcm.length, 0, 0);
     if (rc < 0) throw new Error(`ps_process_raw failed (${rc})`);
   }
@@ -115,6 +127,22 @@ class PocketSphinxRecogniser implements Recogniser {
     this.inUtterance = false;
     check(await ps.callAsync<number>(ps.ps_end_utt, this.decoder), "ps_end_utt");
     const decodedSeconds = this.decodedSeconds();
+    if (!this.adapted) {
+      this.adapted = true;
+      const audio = concat(this.firstAudio);
+      this.firstAudio = [];
+      // Live CMN starts each session from the model's generic estimate and only updates at the
+      // end of an utterance, so the first one is decoded with a mean that may not fit the line
+      // at all (8 kHz telephone audio is the worst case). Now that it has adapted, decode that
+      // utterance again; its final costs one more decoding pass, later utterances nothing.
+      if (audio.length > 0) {
+        check(ps.ps_start_stream(this.decoder), "ps_start_stream");
+        check(ps.ps_start_utt(this.decoder), "ps_start_utt");
+        const rc = await ps.callAsync<number>(ps.ps_process_raw, this.decoder, audio, audio.length, 0, 0);
+        if (rc < 0) throw new Error(`ps_process_raw failed (${rc})`);
+        check(await ps.callAsync<number>(ps.ps_end_utt, this.decoder), "ps_end_utt");
+      }
+    }
     // The first seg_iter after the utterance runs the lattice search and posterior computation,
     // which can take a while on long utterances: do it off the event loop.
     const first = await ps.callAsync<ps.Handle>(ps.ps_seg_iter, this.decoder);
@@ -128,6 +156,8 @@ class PocketSphinxRecogniser implements Recogniser {
     // call before a studio recording ruins the first sentence), so it goes back to the model's
     // initial estimate.
     if (this.cmn) ps.cmn_live_set(this.cmn.cmn, this.cmn.initial);
+    this.adapted = false;
+    this.firstAudio = [];
   }
 
   private async abandon(): Promise<void> {
@@ -174,6 +204,16 @@ class PocketSphinxRecogniser implements Recogniser {
     }
     return words;
   }
+}
+
+function concat(parts: Int16Array[]): Int16Array {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 function check(rc: number, what: string): void {

@@ -5,6 +5,8 @@ import type { SessionSettings } from "./listen-session.js";
 
 export interface ModelSettings {
   host: string;
+  /** Decode each session's first utterance again once the channel normalisation has adapted. */
+  redecodeFirstUtterance: boolean;
   port: number;
   poolSize: number;
   modelDir: string;
@@ -14,6 +16,14 @@ export interface ModelSettings {
   /** On SIGTERM, how long open sessions may finish before they are closed with 1001. */
   shutdownGraceMs: number;
   session: SessionSettings;
+}
+
+function boolFrom(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new Error(`${name} must be true or false, not '${raw}'`);
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
@@ -29,6 +39,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ModelSett
     // SageMaker's container contract: every interface, port from SAGEMAKER_BIND_TO_PORT. Sluice's
     // process host sets SLUICE_BIND_HOST=127.0.0.1 (as for every model built on src/container).
     host: env.SLUICE_BIND_HOST || "0.0.0.0",
+    redecodeFirstUtterance: boolFrom(env, "TRANSCRIBE_REDECODE_FIRST_UTTERANCE", true),
     port: intFrom(env, "SAGEMAKER_BIND_TO_PORT", 8080, 0),
     poolSize: intFrom(env, "TRANSCRIBE_POOL_SIZE", 2, 1),
     modelDir: env.TRANSCRIBE_MODEL_DIR || DEFAULT_MODEL_DIR,

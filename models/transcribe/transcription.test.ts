@@ -122,14 +122,10 @@ describe("transcription", () => {
     await c.sendFile(mulaw);
     c.control("CloseStream");
     assert.deepEqual(await c.closed, { code: 1000, reason: "" });
-    // Telephone-band audio through a 16 kHz wideband model: the channel normalisation starts
-    // from the wideband estimate and only adapts at the end of the first utterance (README
-    // "Accuracy"), so the first sentence is rough and the one after the pause is what counts.
-    const finals = c.results.filter((r) => r.is_final && r.channel.alternatives[0].words.length > 0);
-    const last = finals.at(-1)!.channel.alternatives[0].transcript;
-    const { wer } = wordErrorRate(SENTENCES[1][0], last);
-    assert.ok(wer < 0.2, `WER ${(wer * 100).toFixed(1)} % for: ${last}`);
-    assert.ok(finals.length >= 2);
+    // Telephone-band audio through a 16 kHz wideband model: this relies on the first utterance
+    // being decoded again once the channel normalisation has adapted (README "Engine limits").
+    const { wer } = wordErrorRate(`${SENTENCES[7][0]} ${SENTENCES[1][0]}`, c.finalTranscript());
+    assert.ok(wer < 0.2, `WER ${(wer * 100).toFixed(1)} % for: ${c.finalTranscript()}`);
   });
 
   it("recognises a 44.1 kHz stereo WAV from its header, mixed down to one channel", async () => {
