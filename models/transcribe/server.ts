@@ -37,7 +37,8 @@ export function createTranscribeServer(opts: TranscribeServerOptions): Transcrib
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://x").pathname;
     if (path === "/ping" && (req.method === "GET" || req.method === "HEAD")) {
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: "ok", decoders: { size: pool.size, available: pool.available } }));
+      // Unhealthy while draining, so the platform stops sending sessions here.
+      res.writeHead(shuttingDown ? 503 : 200, { "content-type": "application/json" }).end(JSON.stringify({ status: shuttingDown ? "shutting down" : "ok", decoders: { size: pool.size, available: pool.available } }));
       return;
     }
     res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ err_code: "NOT_FOUND", err_msg: `No route for ${req.method} ${path}` }));
@@ -103,9 +104,9 @@ export function createTranscribeServer(opts: TranscribeServerOptions): Transcrib
   return {
     server,
     async shutdown(graceMs: number) {
-      // No new sessions; open ones get `graceMs` to finish (CloseStream) before 1001.
+      // No new sessions (503) and /ping answers 503, but the listener stays open through the
+      // grace period so callers see why; open sessions may finish (CloseStream) before 1001.
       shuttingDown = true;
-      const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       if (sessions.size > 0) {
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
@@ -115,6 +116,7 @@ export function createTranscribeServer(opts: TranscribeServerOptions): Transcrib
         clearTimeout(timer);
         for (const s of sessions) s.terminate(CLOSE_GOING_AWAY, "server shutting down");
       }
+      const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await listenerClosed;
       await pool.close();

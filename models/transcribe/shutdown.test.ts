@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { after, before, describe, it } from "node:test";
-import { ListenClient } from "./testing/listen-client.js";
+import { ListenClient, refusal } from "./testing/listen-client.js";
 import { startModel } from "./testing/model-process.js";
 import { TestAudio } from "./testing/test-audio.js";
 
@@ -24,6 +24,9 @@ describe("shutdown", () => {
       const exited = once(model.child, "exit");
       model.child.kill("SIGTERM");
       await model.waitForLog("shutting down");
+      // Draining: unhealthy for the platform, and no new sessions.
+      assert.equal((await fetch(`http://127.0.0.1:${model.port}/ping`)).status, 503);
+      assert.equal((await refusal(model.port, "model=nova-3")).status, 503);
       c.control("CloseStream");
       assert.deepEqual(await c.closed, { code: 1000, reason: "" });
       assert.equal(c.finalTranscript(), "please call me back when you get home");
