@@ -44,6 +44,7 @@ export class ListenSession {
   private idleTimer: NodeJS.Timeout | undefined;
   private closing = false;
   private finished = false;
+  private releasing: Promise<void> | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -292,8 +293,6 @@ export class ListenSession {
     clearTimeout(this.idleTimer);
     void this.releaseDecoders();
   }
-
-  private releasing: Promise<void> | undefined;
 
   /** Waits for engine calls in flight, resets each decoder and gives it back (once). */
   private releaseDecoders(): Promise<void> {

@@ -94,6 +94,10 @@ describe("transcribe server", () => {
     holder.control("CloseStream");
     await holder.closed;
     await poolFree();
+    // Two channels transcribed separately need two decoders at once; this pool has one.
+    const wide = await refusal(model.port, "model=nova-3&encoding=linear16&sample_rate=16000&channels=2&multichannel=true");
+    assert.equal(wide.status, 503);
+    assert.equal(await available(), 1);
     const next = await ListenClient.open(model.port, "model=nova-3");
     next.ws.close();
     await next.closed;

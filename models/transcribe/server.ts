@@ -34,11 +34,19 @@ export function createTranscribeServer(opts: TranscribeServerOptions): Transcrib
   let onAllSessionsEnded: (() => void) | undefined;
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes });
 
+  // Deepgram names the request in the 101 response too.
+  const requestIds = new WeakMap<IncomingMessage, string>();
+  wss.on("headers", (headers, req) => {
+    const id = requestIds.get(req);
+    if (id) headers.push(`dg-request-id: ${id}`);
+  });
+
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://x").pathname;
     if (path === "/ping" && (req.method === "GET" || req.method === "HEAD")) {
       // Unhealthy while draining, so the platform stops sending sessions here.
-      res.writeHead(shuttingDown ? 503 : 200, { "content-type": "application/json" }).end(JSON.stringify({ status: shuttingDown ? "shutting down" : "ok", decoders: { size: pool.size, available: pool.available } }));
+      const body = { status: shuttingDown ? "shutting down" : "ok", decoders: { size: pool.size, available: pool.available } };
+      res.writeHead(shuttingDown ? 503 : 200, { "content-type": "application/json" }).end(JSON.stringify(body));
       return;
     }
     res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ err_code: "NOT_FOUND", err_msg: `No route for ${req.method} ${path}` }));
@@ -92,13 +100,6 @@ export function createTranscribeServer(opts: TranscribeServerOptions): Transcrib
         if (sessions.size === 0) onAllSessionsEnded?.();
       });
     });
-  });
-
-  // Deepgram names the request in the 101 response too.
-  const requestIds = new WeakMap<IncomingMessage, string>();
-  wss.on("headers", (headers, req) => {
-    const id = requestIds.get(req);
-    if (id) headers.push(`dg-request-id: ${id}`);
   });
 
   return {

@@ -37,7 +37,7 @@ describe("transcription", () => {
     await audio?.remove();
   });
 
-  it("transcribes eight sentences with pauses: WER under 20 %, interims before finals, speech_final, UtteranceEnd", async () => {
+  it("transcribes eight sentences with pauses: WER under 20 %, interims before finals, speech_final, UtteranceEnd", async (t) => {
     const file = await audio.withPauses(spoken, 1.5);
     const c = await ListenClient.open(
       model.port,
@@ -48,7 +48,8 @@ describe("transcription", () => {
     assert.deepEqual(await c.closed, { code: 1000, reason: "" });
 
     const reference = SENTENCES.map(([t]) => t).join(" ");
-    const { wer } = wordErrorRate(reference, c.finalTranscript());
+    const { wer, errors, words } = wordErrorRate(reference, c.finalTranscript());
+    t.diagnostic(`WER ${(wer * 100).toFixed(1)} % (${errors}/${words}): ${c.finalTranscript()}`);
     assert.ok(wer < 0.2, `WER ${(wer * 100).toFixed(1)} % for: ${c.finalTranscript()}`);
 
     const msgs = c.messages;
@@ -115,7 +116,7 @@ describe("transcription", () => {
     assert.equal(c.messages.at(-1)?.type, "Metadata");
   });
 
-  it("decodes 8 kHz mu-law given encoding and sample_rate", async () => {
+  it("decodes 8 kHz mu-law given encoding and sample_rate", async (t) => {
     const joined = await audio.withPauses([spoken[7], spoken[1]], 1);
     const mulaw = await audio.convert(joined, "ul", ["-r", "8000", "-e", "mu-law", "-b", "8", "-t", "raw"]);
     const c = await ListenClient.open(model.port, "model=nova-3&encoding=mulaw&sample_rate=8000&channels=1");
@@ -125,6 +126,7 @@ describe("transcription", () => {
     // Telephone-band audio through a 16 kHz wideband model: this relies on the first utterance
     // being decoded again once the channel normalisation has adapted (README "Engine limits").
     const { wer } = wordErrorRate(`${SENTENCES[7][0]} ${SENTENCES[1][0]}`, c.finalTranscript());
+    t.diagnostic(`WER ${(wer * 100).toFixed(1)} %: ${c.finalTranscript()}`);
     assert.ok(wer < 0.2, `WER ${(wer * 100).toFixed(1)} % for: ${c.finalTranscript()}`);
   });
 
