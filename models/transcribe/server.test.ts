@@ -2,8 +2,10 @@
 // close codes (1011 NET-0001, 1008 DATA-0000) and the frames that must not end a session.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { once } from "node:events";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
+import WebSocket from "ws";
 import { ListenClient, refusal, type ResultsMsg } from "./testing/listen-client.js";
 import { startModel, type ModelProcess } from "./testing/model-process.js";
 import { TestAudio } from "./testing/test-audio.js";
@@ -69,6 +71,16 @@ describe("transcribe server", () => {
       assert.equal(r.headers["dg-request-id"], body.request_id);
     }
     assert.equal(await available(), 1, "a refused handshake must not hold a decoder");
+  });
+
+  it("accepts the browser form of Deepgram auth (Sec-WebSocket-Protocol: token, <key>)", async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${model.port}/v1/listen?model=nova-3`, ["token", "some-api-key"]);
+    await once(ws, "open");
+    assert.equal(ws.protocol, "token");
+    ws.send(JSON.stringify({ type: "CloseStream" }));
+    const [code] = (await once(ws, "close")) as [number];
+    assert.equal(code, 1000);
+    await poolFree();
   });
 
   it("refuses a WebSocket on an unknown path with 404", async () => {
