@@ -4,13 +4,16 @@
 // model gives when spoken to directly; concurrent sessions on one instance each get their own.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { InvokeEndpointWithBidirectionalStreamCommand, SageMakerRuntimeHTTP2Client } from "../src/client/index.js";
 import { ListenClient } from "../models/transcribe/testing/listen-client.js";
 import { TestAudio } from "../models/transcribe/testing/test-audio.js";
 import { ApiClient } from "../src/cli/api-client.js";
 import { deployAt } from "./helpers/deploy.js";
-import { startSluice, TEST_KEY, type SluiceProcess } from "./helpers/sluice.js";
+import { REPO_ROOT, startSluice, TEST_KEY, type SluiceProcess } from "./helpers/sluice.js";
 
 const CHUNK = 512_000;
 let sluice: SluiceProcess;
@@ -111,4 +114,16 @@ test("two sessions at once on one instance each get their own transcript", async
   } finally {
     client.destroy();
   }
+});
+
+test("examples/transcribe-file prints the transcript of a file in one command", async () => {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [join(REPO_ROOT, "dist", "examples", "transcribe-file.js"), "--endpoint-url", sluice.url, "--query", "model=nova-3&interim_results=true", first],
+    { env: { ...process.env, SLUICE_ACCESS_KEY_ID: TEST_KEY.accessKeyId, SLUICE_SECRET_ACCESS_KEY: TEST_KEY.secretAccessKey } },
+  );
+  const lines = stdout.trim().split("\n");
+  const finals = lines.filter((l) => l.startsWith(" ")).map((l) => l.replace(/^\s+\[[\d.]+s\] /, ""));
+  assert.equal(finals.join(" "), "the quick brown fox jumped over the lazy dog");
+  assert.ok(lines.some((l) => l.startsWith("~")), "interim transcripts are printed as they arrive");
 });
