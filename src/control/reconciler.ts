@@ -134,6 +134,8 @@ export class Reconciler implements LiveStateReader {
   private readonly events = new EventEmitter();
   private readonly prober: HealthProber;
   private readonly idleWaiters: (() => void)[] = [];
+  /** Every launch in progress, so that close() can wait for them. */
+  private readonly launches = new Set<Promise<unknown>>();
   private closed = false;
 
   constructor(options: ReconcilerOptions) {
@@ -225,6 +227,10 @@ export class Reconciler implements LiveStateReader {
       ep.maintenance.abort();
       for (const slot of ep.slots.values()) clearTimeout(slot.timer);
     }
+    // Let aborted transitions and launches finish their own cleanup before the store closes
+    // under them, then stop whatever is still running.
+    await this.whenIdle();
+    await Promise.allSettled([...this.launches]);
     await Promise.all([...this.endpoints.values()].map((ep) => this.retire(ep, [...ep.instances.values()], true)));
   }
 
@@ -579,7 +585,21 @@ export class Reconciler implements LiveStateReader {
   }
 
   /** Start one instance and wait for /ping; on failure it is killed and the error says why. */
-  private async launch(
+  private launch(
+    ep: EndpointState,
+    d: DeploymentRecord,
+    v: DeploymentVariant,
+    restarts: number,
+    signal: AbortSignal,
+  ): Promise<Managed> {
+    const p = this.launchOne(ep, d, v, restarts, signal);
+    this.launches.add(p);
+    const forget = (): void => void this.launches.delete(p);
+    p.then(forget, forget);
+    return p;
+  }
+
+  private async launchOne(
     ep: EndpointState,
     d: DeploymentRecord,
     v: DeploymentVariant,
@@ -611,6 +631,12 @@ export class Reconciler implements LiveStateReader {
         withLogLines(`Instance ${instanceId} of variant ${v.variantName} could not be started: ${(err as Error).message}.`, lines),
       );
     }
+    if (signal.aborted || this.closed) {
+      // Started while the transition was being called off: it must not outlive it.
+      instance.kill();
+      await instance.exited;
+      throw new AbortError();
+    }
     const m: Managed = {
       instance,
       instanceId,
@@ -621,19 +647,13 @@ export class Reconciler implements LiveStateReader {
       probeFailures: 0,
     };
     ep.instances.set(instanceId, m);
-    this.store.insertInstance({
-      instanceId,
-      endpointName: d.endpointName,
-      deploymentId: d.id,
-      variantName: v.variantName,
-      hostKind: host.kind,
-      pid: instance.pid,
-      startTimeMs: instance.startTimeMs ?? instance.startedAt.getTime(),
-      containerId: instance.containerId,
-      port: instance.port,
-      logFile,
-    });
     void instance.exited.then((exit) => this.onExit(ep, m, exit));
+    try {
+      this.recordInstance(d, v, m, host.kind, logFile);
+    } catch (err) {
+      await this.stopNow(ep, m);
+      throw err;
+    }
     this.log.info({ endpoint: d.endpointName, instanceId, pid: instance.pid, port: instance.port }, "instance started");
     this.changed(ep);
     try {
@@ -643,6 +663,23 @@ export class Reconciler implements LiveStateReader {
       throw err;
     }
     return m;
+  }
+
+  /** The pid and start time go to the store before anything else, for reaping after a crash. */
+  private recordInstance(d: DeploymentRecord, v: DeploymentVariant, m: Managed, hostKind: string, logFile: string): void {
+    const { instance, instanceId } = m;
+    this.store.insertInstance({
+      instanceId,
+      endpointName: d.endpointName,
+      deploymentId: d.id,
+      variantName: v.variantName,
+      hostKind,
+      pid: instance.pid,
+      startTimeMs: instance.startTimeMs ?? instance.startedAt.getTime(),
+      containerId: instance.containerId,
+      port: instance.port,
+      logFile,
+    });
   }
 
   private async waitHealthy(m: Managed, timeoutMs: number, signal: AbortSignal): Promise<void> {
@@ -683,7 +720,12 @@ export class Reconciler implements LiveStateReader {
   private onExit(ep: EndpointState, m: Managed, exit: InstanceExit): void {
     m.exit = exit;
     ep.instances.delete(m.instanceId);
-    this.store.deleteInstance(m.instanceId);
+    try {
+      this.store.deleteInstance(m.instanceId);
+    } catch (err) {
+      // Only after close(): the record then names a process that is gone, which reaping skips.
+      this.log.debug({ err, instanceId: m.instanceId }, "instance record not removed");
+    }
     const intentional = m.state === "Stopping" || m.state === "Draining";
     m.state = "Stopping";
     this.changed(ep);
