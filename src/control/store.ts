@@ -52,15 +52,14 @@ export class Store {
       db.pragma("synchronous = FULL");
       db.pragma("foreign_keys = ON");
       db.pragma("locking_mode = EXCLUSIVE");
-      try {
-        // Takes the write lock now; in exclusive mode it is held until close.
-        db.exec("BEGIN IMMEDIATE; COMMIT;");
-      } catch (err) {
-        throw new Error(`${path} is in use by another Sluice process (${(err as Error).message})`, { cause: err });
-      }
+      // Takes the write lock now; in exclusive mode it is held until close.
+      db.exec("BEGIN IMMEDIATE; COMMIT;");
       migrate(db, options.migrations ?? MIGRATIONS);
     } catch (err) {
       db.close();
+      if ((err as { code?: string }).code === "SQLITE_BUSY") {
+        throw new Error(`${path} is in use by another Sluice process (${(err as Error).message})`, { cause: err });
+      }
       throw err;
     }
     return new Store(path, db);
