@@ -96,9 +96,11 @@ export class ControlPlane {
   private readonly accountId: string;
   private readonly log: ControlLogger;
   private readonly nowMs: () => number;
+  private readonly dataDir: string;
 
   private constructor(options: ControlPlaneOptions, store: Store) {
     this.store = store;
+    this.dataDir = options.dataDir;
     this.hosts = options.hosts;
     this.drainer = options.drainer ?? noSessionDrainer;
     this.accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
@@ -130,9 +132,9 @@ export class ControlPlane {
     return plane;
   }
 
-  /** Where an instance's log lives (for `sluice logs` and LogStreamArn). */
+  /** Where the endpoint's instance logs live: `<dataDir>/logs/<endpoint>/<instanceId>.log`. */
   logDir(endpointName: string): string {
-    return join(this.store.path, "..", "logs", endpointName);
+    return join(this.dataDir, "logs", endpointName);
   }
 
   async handle(req: ControlRequest): Promise<ControlResponse> {
