@@ -77,7 +77,7 @@ export const FIELD_POLICIES: readonly FieldPolicy[] = [
   // CreateEndpoint / UpdateEndpoint
   noop("CreateEndpoint", "DeploymentConfig", "returned as LastDeploymentConfig; every rollout is all at once: new instances start, traffic switches when they are healthy, old ones drain"),
   noop("UpdateEndpoint", "DeploymentConfig", "as for CreateEndpoint"),
-  noop("UpdateEndpoint", "ExcludeRetainedVariantProperties[DataCaptureConfig]", "data capture is a no-op"),
+  noop("UpdateEndpoint", "ExcludeRetainedVariantProperties", "DesiredInstanceCount and DesiredWeight are honoured; DataCaptureConfig is a no-op like data capture itself"),
   unsupported("UpdateEndpointWeightsAndCapacities", "DesiredWeightsAndCapacities[].ServerlessUpdateConfig", "serverless variants are not supported"),
 ];
 
