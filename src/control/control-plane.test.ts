@@ -183,6 +183,7 @@ describe("models", () => {
       /does not exist on this machine/,
     );
     assertError(await create({ Image: "/opt/models/missing" }), "ValidationException", /has no sluice-model.json/);
+    assertError(await create({ Image: "./models/missing" }), "ValidationException", /has no sluice-model.json/);
     assertError(await create({ Image: "sluice/echo", Mode: "MultiModel" }), "ValidationException", /MultiModel is not supported by Sluice/);
     assertError(
       await create({ Image: "sluice/echo", ModelPackageName: "pkg" }),

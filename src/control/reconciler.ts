@@ -697,8 +697,11 @@ export class Reconciler implements LiveStateReader {
           `did not answer GET /ping with 200 within ${formatDuration(timeoutMs)} (${last?.detail ?? "no answer"})`,
         );
       }
-      last = await ping(m.instance.host, m.instance.port, Math.min(this.cfg.pingTimeoutMs, remaining));
-      if (last.ok && m.exit === undefined) {
+      const budget = Math.min(this.cfg.pingTimeoutMs, remaining);
+      const result = await ping(m.instance.host, m.instance.port, budget);
+      // A probe cut short by the deadline says nothing about the instance; keep what it said before.
+      if (!(result.timedOut && budget < this.cfg.pingTimeoutMs && last !== undefined)) last = result;
+      if (result.ok && m.exit === undefined) {
         if (m.state === "Starting") {
           m.state = "Healthy";
           m.healthySince = this.now();

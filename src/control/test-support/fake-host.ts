@@ -20,7 +20,7 @@ export class FakeHost implements Host {
   readonly reaped: InstanceRecord[][] = [];
 
   handles(image: string): boolean {
-    return image.startsWith("sluice/") || image.startsWith("fake/") || image.startsWith("/") || image.startsWith("file://");
+    return ["sluice/", "fake/", "/", "file://", "./"].some((p) => image.startsWith(p));
   }
 
   async inspect(image: string): Promise<ImageInfo> {
