@@ -1,11 +1,8 @@
 // The real @aws-sdk/client-sagemaker against ControlPlane.handle, through a minimal HTTP adapter
-// written here (the product's listener lives in server/): field names, timestamp parsing, error
+// (the product's listener lives in server/): field names, timestamp parsing, error
 // mapping, the paginator and both waiters must work unchanged.
 
 import assert from "node:assert/strict";
-import { once } from "node:events";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { describe, it, type TestContext } from "node:test";
 import {
   SageMakerClient,
@@ -23,26 +20,12 @@ import {
 } from "@aws-sdk/client-sagemaker";
 import { FakeHost } from "./test-support/fake-host.js";
 import { openHarness } from "./test-support/harness.js";
+import { serveControlPlane } from "./test-support/http-adapter.js";
 
 async function sdkAgainstPlane(t: TestContext): Promise<SageMakerClient> {
   const h = await openHarness(t, [new FakeHost()]);
-  let n = 0;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      void h.plane
-        .handle({ target: String(req.headers["x-amz-target"]), body: Buffer.concat(chunks), region: "us-west-2", requestId: `sdk-${++n}` })
-        .then((r) => {
-          res.writeHead(r.status, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify(r.body));
-        });
-    });
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const client = new SageMakerClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    endpoint: await serveControlPlane(t, h.plane, "us-west-2"),
     region: "us-west-2",
     credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
     maxAttempts: 1,
