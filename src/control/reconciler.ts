@@ -47,7 +47,7 @@ export interface ReconcilerOptions {
   probeIntervalMs?: number;
   /** Failed probes in a row before an instance is killed and replaced. Default 3. */
   unhealthyThreshold?: number;
-  /** First delay before replacing an instance that crashed again; doubles per crash. Default 1 s. */
+  /** Delay before replacing an instance whose predecessor also crashed; doubles per further crash. Default 1 s. */
   restartBackoffBaseMs?: number;
   /** Cap of that delay. Default 60 s. */
   restartBackoffMaxMs?: number;
@@ -774,8 +774,9 @@ export class Reconciler implements LiveStateReader {
       const have = this.membersOf(ep, d.id, v.variantName).filter((m) => RUNNING_STATES.has(m.state)).length;
       const missing = v.desiredInstanceCount - have - slot.inflight;
       if (missing <= 0) continue;
-      if (slot.crashes > 0) {
-        const backoff = Math.min(this.cfg.restartBackoffBaseMs * 2 ** (slot.crashes - 1), this.cfg.restartBackoffMaxMs);
+      // The first crash is replaced at once; only a model that keeps crashing waits, doubling.
+      if (slot.crashes > 1) {
+        const backoff = Math.min(this.cfg.restartBackoffBaseMs * 2 ** (slot.crashes - 2), this.cfg.restartBackoffMaxMs);
         const wait = slot.lastFailureAt + backoff - this.now();
         if (wait > 0) {
           if (slot.timer === undefined) {
