@@ -834,7 +834,8 @@ export class Reconciler implements LiveStateReader {
 
   /** Out of rotation, drain (if asked), then SIGTERM → grace → SIGKILL. */
   private async retire(ep: EndpointState, list: Managed[], drain: boolean): Promise<void> {
-    const targets = list.filter((m) => m.state !== "Stopping" && m.exit === undefined);
+    // Ones already draining or stopping belong to another retire in progress.
+    const targets = list.filter((m) => m.state !== "Stopping" && m.state !== "Draining" && m.exit === undefined);
     if (targets.length === 0) return;
     for (const m of targets) m.state = "Draining";
     this.changed(ep);
