@@ -172,8 +172,9 @@ export class Reconciler implements LiveStateReader {
   async start(): Promise<void> {
     const rows = this.store.listInstanceRows();
     for (const host of this.hosts.all()) {
+      // Called even with no records: the Docker host finds its leftovers by label, including
+      // containers created just before a crash, before their rows were written.
       const mine = rows.filter((r) => r.hostKind === host.kind);
-      if (mine.length === 0) continue;
       const records: InstanceRecord[] = mine.map((r) => ({
         instanceId: r.instanceId,
         pid: r.pid,
