@@ -556,6 +556,40 @@ describe("endpoints", () => {
     );
   });
 
+  it("carries instance counts and weights over with RetainAllVariantProperties, except those excluded", async (t) => {
+    const h = await setup(t);
+    await model(h, "m");
+    await config(h, "c1", "m", 1);
+    await config(h, "c2", "m", 1);
+    await config(h, "c3", "m", 1);
+    await h.call("CreateEndpoint", { EndpointName: "ep", EndpointConfigName: "c1" });
+    await untilStatus(h, "ep", "InService");
+    await h.call("UpdateEndpointWeightsAndCapacities", {
+      EndpointName: "ep",
+      DesiredWeightsAndCapacities: [{ VariantName: "AllTraffic", DesiredWeight: 3, DesiredInstanceCount: 2 }],
+    });
+    await untilStatus(h, "ep", "InService");
+    await h.call("UpdateEndpoint", { EndpointName: "ep", EndpointConfigName: "c2", RetainAllVariantProperties: true });
+    let d = await until2(h, async () => {
+      const r = await h.call("DescribeEndpoint", { EndpointName: "ep" });
+      return r.body.EndpointStatus === "InService" && r.body.EndpointConfigName === "c2" ? r.body : undefined;
+    });
+    assert.equal(d.ProductionVariants[0].DesiredInstanceCount, 2);
+    assert.equal(d.ProductionVariants[0].DesiredWeight, 3);
+    await h.call("UpdateEndpoint", {
+      EndpointName: "ep",
+      EndpointConfigName: "c3",
+      RetainAllVariantProperties: true,
+      ExcludeRetainedVariantProperties: [{ VariantPropertyType: "DesiredInstanceCount" }],
+    });
+    d = await until2(h, async () => {
+      const r = await h.call("DescribeEndpoint", { EndpointName: "ep" });
+      return r.body.EndpointStatus === "InService" && r.body.EndpointConfigName === "c3" ? r.body : undefined;
+    });
+    assert.equal(d.ProductionVariants[0].DesiredInstanceCount, 1);
+    assert.equal(d.ProductionVariants[0].DesiredWeight, 3);
+  });
+
   it("deletes an endpoint: Deleting, instances stopped, then gone", async (t) => {
     const h = await setup(t);
     await model(h, "m");
