@@ -9,7 +9,6 @@
 // checks the status it expects, so an API call that landed meanwhile is never overwritten.
 
 import { randomBytes } from "node:crypto";
-import { EventEmitter } from "node:events";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Instance, InstanceExit, InstanceRecord } from "../hosting/host.js";
@@ -131,7 +130,7 @@ export class Reconciler implements LiveStateReader {
     Omit<ReconcilerOptions, "store" | "hosts" | "dataDir" | "drainer" | "logger" | "now">
   >;
   private readonly endpoints = new Map<string, EndpointState>();
-  private readonly events = new EventEmitter();
+  private readonly listeners = new Set<(endpointName: string) => void>();
   private readonly prober: HealthProber;
   private readonly idleWaiters: (() => void)[] = [];
   /** Every launch in progress, so that close() can wait for them. */
@@ -157,7 +156,6 @@ export class Reconciler implements LiveStateReader {
       restartBackoffMaxMs: options.restartBackoffMaxMs ?? 60_000,
       crashResetMs: options.crashResetMs ?? 60_000,
     };
-    this.events.setMaxListeners(0);
     this.prober = new HealthProber(
       { probeTargets: () => this.probeTargets(), probeResult: (id, r) => this.probeResult(id, r) },
       { intervalMs: this.cfg.probeIntervalMs, timeoutMs: this.cfg.pingTimeoutMs },
@@ -250,8 +248,10 @@ export class Reconciler implements LiveStateReader {
   }
 
   onChange(listener: (endpointName: string) => void): () => void {
-    this.events.on("change", listener);
-    return () => this.events.off("change", listener);
+    // Wrapped so that subscribing the same function twice still needs two unsubscribes.
+    const entry = (name: string): void => listener(name);
+    this.listeners.add(entry);
+    return () => void this.listeners.delete(entry);
   }
 
   reportInstanceFailure(instanceId: string, reason: string): void {
@@ -344,7 +344,15 @@ export class Reconciler implements LiveStateReader {
 
   private changed(ep: EndpointState): void {
     ep.snapshot = undefined;
-    this.events.emit("change", ep.record?.name ?? ep.key);
+    const name = ep.record?.name ?? ep.key;
+    // A listener's bug must not break the transition that announced the change.
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(name);
+      } catch (err) {
+        this.log.error({ err, endpoint: name }, "live-state listener failed");
+      }
+    }
   }
 
   private async loop(ep: EndpointState): Promise<void> {
