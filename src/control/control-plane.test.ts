@@ -56,6 +56,11 @@ describe("protocol errors", () => {
     assert.deepEqual((await h.call("ListModels")).body.Models, []);
   });
 
+  it("refuses a signing region that cannot be part of an ARN", async (t) => {
+    const h = await setup(t);
+    assertError(await h.call("ListModels", {}, "US_EAST"), "ValidationException", '"US_EAST" is not a valid region name.');
+  });
+
   it("answers an empty body like {}", async (t) => {
     const h = await setup(t);
     const res = await h.call("ListEndpoints", "");

@@ -153,13 +153,18 @@ export class ControlPlane {
     if (!isPlainObject(input)) {
       return error(new AwsError("SerializationException", 400, "The request body must be a JSON object."));
     }
+    const region = req.region ?? DEFAULT_REGION;
+    if (!/^[a-z0-9-]{1,64}$/.test(region)) {
+      // It becomes part of every ARN this request creates; ARN patterns allow nothing else.
+      return error(new AwsError("ValidationException", 400, `"${region.slice(0, 64)}" is not a valid region name.`));
+    }
     const ctx: OperationContext = {
       store: this.store,
       hosts: this.hosts,
       reconciler: this.reconciler,
       drainer: this.drainer,
       accountId: this.accountId,
-      region: req.region ?? DEFAULT_REGION,
+      region,
       requestId: req.requestId,
       now: () => this.nowMs() / 1000,
     };
