@@ -30,7 +30,8 @@ export interface ReconcilerOptions {
   dataDir: string;
   drainer?: SessionDrainer;
   logger?: ControlLogger;
-  /** Epoch milliseconds; replaceable for tests. */
+  /** Epoch milliseconds for the timestamps the API reports; replaceable for tests. Durations
+   *  (startup deadlines, backoff) use the monotonic clock. */
   now?: () => number;
   /** Startup /ping deadline when a variant has no ContainerStartupHealthCheckTimeoutInSeconds. Default 120 s. */
   instanceStartTimeoutMs?: number;
@@ -62,6 +63,7 @@ interface Managed {
   state: LiveInstanceState;
   restarts: number;
   probeFailures: number;
+  /** Monotonic ms at which it first answered /ping. */
   healthySince?: number;
   /** Why we killed it, when we did (probes); otherwise it died on its own. */
   killedBecause?: string;
@@ -73,7 +75,10 @@ interface Slot {
   crashes: number;
   restarts: number;
   inflight: number;
+  /** Monotonic ms, for the backoff. */
   lastFailureAt: number;
+  /** Epoch seconds, for VariantStatus.StartTime. */
+  lastFailureEpoch?: number;
   lastError?: string;
   timer?: NodeJS.Timeout;
 }
@@ -280,7 +285,7 @@ export class Reconciler implements LiveStateReader {
         status.push({
           Status: "Updating",
           StatusMessage: `Replacing instances, ${healthy} of ${desired} healthy${why}`.slice(0, 1024),
-          StartTime: slot?.lastFailureAt ? slot.lastFailureAt / 1000 : since,
+          StartTime: slot?.lastFailureEpoch ?? since,
         });
       }
     }
@@ -692,14 +697,17 @@ export class Reconciler implements LiveStateReader {
   }
 
   private async waitHealthy(m: Managed, timeoutMs: number, signal: AbortSignal): Promise<void> {
-    const deadline = this.now() + timeoutMs;
+    // The deadline counts from when the instance started (SageMaker counts from container start),
+    // on the monotonic clock: wall-clock jumps must not fail or extend a startup.
+    const sinceStart = Math.max(0, Date.now() - m.instance.startedAt.getTime());
+    const deadline = monotonic() + timeoutMs - sinceStart;
     let last: PingResult | undefined;
     for (;;) {
       if (signal.aborted) throw new AbortError();
       if (m.exit !== undefined || m.state === "Stopping") {
         throw await this.startFailure(m, `exited (${describeExit(m.exit)}) before answering GET /ping`);
       }
-      const remaining = deadline - this.now();
+      const remaining = deadline - monotonic();
       if (remaining <= 0) {
         throw await this.startFailure(
           m,
@@ -713,13 +721,13 @@ export class Reconciler implements LiveStateReader {
       if (result.ok && m.exit === undefined) {
         if (m.state === "Starting") {
           m.state = "Healthy";
-          m.healthySince = this.now();
+          m.healthySince = monotonic();
           const ep = this.owner(m);
           if (ep !== undefined) this.changed(ep);
         }
         return;
       }
-      await delay(Math.min(this.cfg.startupPollIntervalMs, Math.max(0, deadline - this.now())), signal, m.instance.exited);
+      await delay(Math.min(this.cfg.startupPollIntervalMs, Math.max(0, deadline - monotonic())), signal, m.instance.exited);
     }
   }
 
@@ -746,9 +754,10 @@ export class Reconciler implements LiveStateReader {
     this.log.warn({ endpoint: ep.key, instanceId: m.instanceId, exit }, "instance went away");
     if (m.deploymentId !== ep.current?.id) return;
     const slot = this.slot(ep, m.variantName);
-    const stable = m.healthySince !== undefined && this.now() - m.healthySince >= this.cfg.crashResetMs;
+    const stable = m.healthySince !== undefined && monotonic() - m.healthySince >= this.cfg.crashResetMs;
     slot.crashes = stable ? 1 : slot.crashes + 1;
-    slot.lastFailureAt = this.now();
+    slot.lastFailureAt = monotonic();
+    slot.lastFailureEpoch = this.now() / 1000;
     slot.lastError = `instance ${m.instanceId} ${why}`;
     void tailLines(m.instance.logFile, 5).then((lines) => {
       slot.lastError = withLogLines(`instance ${m.instanceId} ${why}.`, lines, 900);
@@ -786,7 +795,7 @@ export class Reconciler implements LiveStateReader {
       // The first crash is replaced at once; only a model that keeps crashing waits, doubling.
       if (slot.crashes > 1) {
         const backoff = Math.min(this.cfg.restartBackoffBaseMs * 2 ** (slot.crashes - 2), this.cfg.restartBackoffMaxMs);
-        const wait = slot.lastFailureAt + backoff - this.now();
+        const wait = slot.lastFailureAt + backoff - monotonic();
         if (wait > 0) {
           if (slot.timer === undefined) {
             slot.timer = setTimeout(() => {
@@ -810,7 +819,8 @@ export class Reconciler implements LiveStateReader {
             slot.inflight--;
             if (err instanceof AbortError || signal.aborted) return;
             slot.crashes++;
-            slot.lastFailureAt = this.now();
+            slot.lastFailureAt = monotonic();
+    slot.lastFailureEpoch = this.now() / 1000;
             slot.lastError = (err as Error).message;
             this.log.warn({ endpoint: ep.key, variant: v.variantName, err: slot.lastError }, "replacement failed");
             this.changed(ep);
@@ -959,6 +969,8 @@ export class Reconciler implements LiveStateReader {
 function tailLines(file: string, lines = 10): Promise<string[]> {
   return readLogTail(file, { lines }).catch(() => []);
 }
+
+const monotonic = (): number => performance.now();
 
 class AbortError extends Error {
   constructor() {
