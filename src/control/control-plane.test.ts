@@ -682,6 +682,21 @@ describe("tags", () => {
     assert.equal((await h.call("ListTags", { ResourceArn: resource })).body.Tags.length, 50);
   });
 
+  // With at most 50 tags and MaxResults at least 50, ListTags never pages; order is what matters.
+  it("lists tags in the order they were added, re-added keys last", async (t) => {
+    const h = await setup(t);
+    await model(h, "m");
+    const resource = arn("model", "m");
+    const tags = Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: `${i}` }));
+    await h.call("AddTags", { ResourceArn: resource, Tags: tags });
+    await h.call("DeleteTags", { ResourceArn: resource, TagKeys: tags.slice(0, 10).map((t) => t.Key) });
+    await h.call("AddTags", { ResourceArn: resource, Tags: tags.slice(0, 10) });
+    const first = await h.call("ListTags", { ResourceArn: resource, MaxResults: 50 });
+    assert.equal(first.body.Tags.length, 50);
+    assert.deepEqual(first.body.Tags.slice(0, 2), [{ Key: "k10", Value: "10" }, { Key: "k11", Value: "11" }]);
+    assert.deepEqual(first.body.Tags.at(-1), { Key: "k9", Value: "9" });
+  });
+
   it("refuses tags on resources that do not exist or cannot exist here", async (t) => {
     const h = await setup(t);
     assertError(

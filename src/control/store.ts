@@ -225,9 +225,14 @@ export class Store {
   }
 
   listTags(arn: string): Tag[] {
+    return this.listTagsInOrder(arn).map(({ tag }) => tag);
+  }
+
+  /** With each tag's insertion position: a cursor that stays valid when other tags go. */
+  listTagsInOrder(arn: string): { tag: Tag; position: number }[] {
     return (
-      this.db.prepare("SELECT key, value FROM tags WHERE resource_arn = ? ORDER BY position").all(arn) as Row[]
-    ).map((r) => ({ Key: r.key as string, Value: r.value as string }));
+      this.db.prepare("SELECT key, value, position FROM tags WHERE resource_arn = ? ORDER BY position").all(arn) as Row[]
+    ).map((r) => ({ tag: { Key: r.key as string, Value: r.value as string }, position: r.position as number }));
   }
 
   deleteTags(arn: string, keys?: readonly string[]): void {
