@@ -708,13 +708,15 @@ export class Reconciler implements LiveStateReader {
         throw await this.startFailure(m, `exited (${describeExit(m.exit)}) before answering GET /ping`);
       }
       const remaining = deadline - monotonic();
-      if (remaining <= 0) {
+      // At least one probe, however late: the host may have spent the budget waiting for the
+      // port, and the reason should say what the instance answered.
+      if (remaining <= 0 && last !== undefined) {
         throw await this.startFailure(
           m,
           `did not answer GET /ping with 200 within ${formatDuration(timeoutMs)} (${last?.detail ?? "no answer"})`,
         );
       }
-      const budget = Math.min(this.cfg.pingTimeoutMs, remaining);
+      const budget = last === undefined ? this.cfg.pingTimeoutMs : Math.min(this.cfg.pingTimeoutMs, remaining);
       const result = await ping(m.instance.host, m.instance.port, budget);
       // A probe cut short by the deadline says nothing about the instance; keep what it said before.
       if (!(result.timedOut && budget < this.cfg.pingTimeoutMs && last !== undefined)) last = result;
