@@ -638,8 +638,22 @@ export class Reconciler implements LiveStateReader {
         instanceType: v.instanceType,
         logFile,
         labels: { "sluice.instance-id": instanceId, "sluice.endpoint": d.endpointName, "sluice.variant": v.variantName },
+        // Recorded before the instance is ready: if Sluice dies while it starts, the next run reaps it.
+        onSpawned: (record) =>
+          this.store.insertInstance({
+            instanceId,
+            endpointName: d.endpointName,
+            deploymentId: d.id,
+            variantName: v.variantName,
+            hostKind: host.kind,
+            pid: record.pid,
+            startTimeMs: record.startTimeMs,
+            containerId: record.containerId,
+            logFile,
+          }),
       });
     } catch (err) {
+      this.store.deleteInstance(instanceId);
       const lines = await tailLines(logFile);
       throw new StartFailure(
         withLogLines(`Instance ${instanceId} of variant ${v.variantName} could not be started: ${(err as Error).message}.`, lines),
