@@ -9,8 +9,8 @@ import { alreadyExists, arnFor, notFound } from "./arn.js";
 import type { OperationContext } from "./context.js";
 import { requireEndpointConfig } from "./endpoint-configs.js";
 import { hostForImage, modelDataPath } from "./image.js";
-import { DEFAULT_MAX_RESULTS, modelContainer } from "./models.js";
-import { nameContains, paginate, within } from "./pagination.js";
+import { modelContainer } from "./models.js";
+import { DEFAULT_MAX_RESULTS, nameContains, paginate, within } from "./pagination.js";
 import type { DeploymentRecord, DeploymentVariant, EndpointConfigRecord, EndpointRecord, Tag } from "./records.js";
 import {
   CreateEndpointInput,
