@@ -247,6 +247,15 @@ class Bridge {
 
   private onEnd(): void {
     if (this.finished) return;
+    // The whole HTTP/2 stream is already closed (the client's connection went away): nothing
+    // can be sent any more. Node does not destroy such a stream, nor emit 'close', while a
+    // write it can never send is pending, so this is the last word we get: end it as a cancel.
+    if (this.stream.closed) {
+      this.session.cancel();
+      this.finish();
+      this.stream.destroy();
+      return;
+    }
     try {
       this.reader.end();
     } catch (err) {
