@@ -30,7 +30,8 @@ export async function runServe(flags: Record<string, string | boolean | undefine
     out(`Example endpoints: ${server.examples.join(", ")} (deploying; \`npx sluice endpoints --data-dir ${config.dataDir}\` shows their status)`);
     out();
     out("Try:");
-    out(`  npx tsx examples/send-words.ts --endpoint-url ${server.url} --data-dir ${config.dataDir}`);
+    // The compiled example, as the README shows it (the product runs compiled JavaScript).
+    out(`  node dist/examples/send-words.js --endpoint-url ${server.url} --data-dir ${config.dataDir}`);
   }
   out();
 
