@@ -1,0 +1,60 @@
+// Tables for the terminal and for BENCHMARKS.md, from the same cells: each figure is the median
+// of the runs with [min–max] beside it, then the ratios sluice ÷ direct and sluice ÷ nginx.
+
+import type { ScenarioResult } from "./scenario.js";
+import type { Summary } from "./stats.js";
+import { ALL_PATHS, type PathName } from "./targets.js";
+
+function fmt(v: number, digits: number): string {
+  if (!Number.isFinite(v)) return "—";
+  return v.toFixed(digits);
+}
+
+function cell(s: Summary | undefined, digits: number): string {
+  if (!s) return "—";
+  if (s.runs.length < 2) return fmt(s.median, digits);
+  return `${fmt(s.median, digits)} [${fmt(s.min, digits)}–${fmt(s.max, digits)}]`;
+}
+
+function ratio(a: Summary | undefined, b: Summary | undefined): string {
+  if (!a || !b || b.median === 0) return "—";
+  const r = a.median / b.median;
+  if (!Number.isFinite(r)) return "—";
+  return `${r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2)}×`;
+}
+
+export function tableRows(result: ScenarioResult): string[][] {
+  const header = ["path", ...result.columns.map((c) => c.label)];
+  const rows: string[][] = [header];
+  const paths = ALL_PATHS.filter((p) => result.summary[p] !== undefined);
+  for (const path of paths) rows.push([path, ...result.columns.map((c) => cell(result.summary[path]![c.key], c.digits))]);
+  for (const [name, path] of Object.entries(result.notMeasured) as [PathName, string][]) {
+    rows.push([name, ...result.columns.map((_, i) => (i === 0 ? `not measured: ${path.split("\n")[0]!.slice(0, 80)}` : ""))]);
+  }
+  const sluice = result.summary.sluice;
+  if (sluice) {
+    for (const other of ["direct", "nginx"] as const) {
+      const base = result.summary[other];
+      if (!base) continue;
+      rows.push([`sluice ÷ ${other}`, ...result.columns.map((c) => (c.addedOver && other === "direct" ? "—" : ratio(sluice[c.key], base[c.key])))]);
+    }
+  }
+  return rows;
+}
+
+export function textTable(result: ScenarioResult): string {
+  const rows = tableRows(result);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  const out = [`${result.title} — ${result.description}`, line(rows[0]!), widths.map((w) => "─".repeat(w)).join("  ")];
+  for (const r of rows.slice(1)) out.push(line(r));
+  return out.join("\n");
+}
+
+export function markdownTable(result: ScenarioResult): string {
+  const rows = tableRows(result);
+  const esc = (s: string) => s.replace(/\|/g, "\\|");
+  const out = [`| ${rows[0]!.map(esc).join(" | ")} |`, `|${rows[0]!.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`];
+  for (const r of rows.slice(1)) out.push(`| ${r.map(esc).join(" | ")} |`);
+  return out.join("\n");
+}
