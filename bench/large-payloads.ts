@@ -20,7 +20,7 @@ export const largePayloads: Scenario<Params> = {
     { key: "messagesPerSecond", label: "parts/s", digits: 0, better: "higher" },
     { key: "proxyCpuPerGB", label: "proxy CPU s/GB", digits: 2, better: "lower" },
     { key: "proxyCpuPct", label: "proxy CPU %", digits: 0, better: "lower" },
-    { key: "loadGeneratorCpuPct", label: "loadgen CPU %", digits: 0, better: "lower" },
+    { key: "loadGeneratorCpuPct", label: "loadgen CPU %", digits: 0, better: "lower", noRatio: true },
   ],
   describe: (p) =>
     `${p.sessions} session(s), ${p.window} parts of ${p.bytes / 1024} KiB in flight, binary, ${p.durationMs / 1000} s measured after ${p.warmupMs / 1000} s; ` +

@@ -24,8 +24,8 @@ export const latency: Scenario<Params> = {
     { key: "addedP99", label: "+p99 ms", digits: 3, better: "lower", addedOver: "p99" },
     { key: "addedP999", label: "+p99.9 ms", digits: 3, better: "lower", addedOver: "p999" },
     { key: "proxyCpuPct", label: "proxy CPU %", digits: 1, better: "lower" },
-    { key: "lost", label: "lost", digits: 0, better: "lower" },
-    { key: "loadGeneratorCpuPct", label: "loadgen CPU %", digits: 0, better: "lower" },
+    { key: "lost", label: "lost", digits: 0, better: "lower", noRatio: true },
+    { key: "loadGeneratorCpuPct", label: "loadgen CPU %", digits: 0, better: "lower", noRatio: true },
   ],
   describe: (p) =>
     `${p.sessions} sessions × ${p.ratePerSecond} msg/s × ${p.bytes} B, open loop, ${p.durationMs / 1000} s measured after ${p.warmupMs / 1000} s warm-up; ` +

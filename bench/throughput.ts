@@ -21,7 +21,7 @@ export const throughput: Scenario<Params> = {
     { key: "proxyCpuPer100k", label: "proxy CPU s/100k msg", digits: 2, better: "lower" },
     { key: "proxyCpuPct", label: "proxy CPU %", digits: 0, better: "lower" },
     { key: "echoCpuPer100k", label: "echo CPU s/100k msg", digits: 2, better: "lower" },
-    { key: "loadGeneratorCpuPct", label: "loadgen CPU %", digits: 0, better: "lower" },
+    { key: "loadGeneratorCpuPct", label: "loadgen CPU %", digits: 0, better: "lower", noRatio: true },
   ],
   describe: (p) =>
     `${p.sessions} sessions, ${p.window} × ${p.bytes} B messages in flight each, ${p.durationMs / 1000} s measured after ${p.warmupMs / 1000} s; ` +

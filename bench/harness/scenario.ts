@@ -17,6 +17,8 @@ export interface Column {
   better: "lower" | "higher";
   /** When set, the column is `key`'s value minus direct's in the same run: the cost the path adds. */
   addedOver?: string;
+  /** Context, not a figure to compare (the load generator's CPU, a count): no ratio rows. */
+  noRatio?: boolean;
 }
 
 export interface PathRun {

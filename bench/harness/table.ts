@@ -36,7 +36,7 @@ export function tableRows(result: ScenarioResult): string[][] {
     for (const other of ["direct", "nginx"] as const) {
       const base = result.summary[other];
       if (!base) continue;
-      rows.push([`sluice ÷ ${other}`, ...result.columns.map((c) => (c.addedOver && other === "direct" ? "—" : ratio(sluice[c.key], base[c.key])))]);
+      rows.push([`sluice ÷ ${other}`, ...result.columns.map((c) => ((c.addedOver && other === "direct") || c.noRatio ? "—" : ratio(sluice[c.key], base[c.key])))]);
     }
   }
   return rows;
