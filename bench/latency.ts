@@ -9,13 +9,11 @@ import { proxyRole, type Scenario } from "./harness/scenario.js";
 
 type Params = { sessions: number; ratePerSecond: number; bytes: number; warmupMs: number; durationMs: number };
 
-export const latency: Scenario<Params> = {
-  name: "latency",
-  title: "Latency",
-  defaults: {
-    full: { sessions: 1000, ratePerSecond: 10, bytes: 320, warmupMs: 5000, durationMs: 20000 },
-    quick: { sessions: 100, ratePerSecond: 10, bytes: 320, warmupMs: 1000, durationMs: 3000 },
-  },
+function latencyScenario(name: string, title: string, defaults: Scenario<Params>["defaults"]): Scenario<Params> {
+  return {
+  name,
+  title,
+  defaults,
   columns: [
     { key: "p50", label: "p50 ms", digits: 3, better: "lower" },
     { key: "p99", label: "p99 ms", digits: 3, better: "lower" },
@@ -66,6 +64,20 @@ export const latency: Scenario<Params> = {
     return { metrics, histogram: r.histogram };
   },
   timeoutMs: (p) => p.warmupMs + p.durationMs + 120_000,
-};
+  };
+}
 
-if (isMain(import.meta.url)) await main([latency]);
+/** The load: 1,000 sessions × 10 messages/s. */
+export const latency = latencyScenario("latency", "Latency", {
+  full: { sessions: 1000, ratePerSecond: 10, bytes: 320, warmupMs: 5000, durationMs: 15000 },
+  quick: { sessions: 100, ratePerSecond: 10, bytes: 320, warmupMs: 1000, durationMs: 3000 },
+});
+
+/** A tenth of it, which every path and the load generator sustain on one core each here: the
+ * cost a path adds when nothing is queueing, apart from what happens at saturation. */
+export const latencyLight = latencyScenario("latency-light", "Latency, light load", {
+  full: { sessions: 100, ratePerSecond: 10, bytes: 320, warmupMs: 3000, durationMs: 15000 },
+  quick: { sessions: 20, ratePerSecond: 10, bytes: 320, warmupMs: 500, durationMs: 2000 },
+});
+
+if (isMain(import.meta.url)) await main([latency, latencyLight]);

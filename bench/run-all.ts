@@ -4,8 +4,8 @@
 import { density } from "./density.js";
 import { main } from "./harness/main.js";
 import { largePayloads } from "./large-payloads.js";
-import { latency } from "./latency.js";
+import { latency, latencyLight } from "./latency.js";
 import { setup } from "./setup.js";
 import { throughput } from "./throughput.js";
 
-await main([latency, throughput, density, largePayloads, setup]);
+await main([latency, latencyLight, throughput, density, largePayloads, setup]);

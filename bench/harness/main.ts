@@ -14,7 +14,7 @@ import { summarizeProfile } from "./profile.js";
 import { runScenario, scenarioParams, type Scenario, type ScenarioResult } from "./scenario.js";
 import { latencyChart } from "./svg-chart.js";
 import { checkDescriptorLimit, startSystem } from "./system.js";
-import { markdownTable, textTable } from "./table.js";
+import { markdownTable, tableNotes, textTable } from "./table.js";
 import { ALL_PATHS } from "./targets.js";
 
 export function isMain(url: string): boolean {
@@ -123,18 +123,19 @@ function saveResults(report: RunReport, outDir: string, options: RunOptions, log
   const json = JSON.stringify(report, null, 1);
   writeFileSync(join(outDir, `${stamp}.json`), json);
   writeFileSync(join(outDir, "latest.json"), json);
-  const latency = report.scenarios.find((s) => s.name === "latency");
-  if (latency) {
+  const charts: string[] = [];
+  for (const latency of report.scenarios.filter((s) => s.name.startsWith("latency"))) {
     const series = ALL_PATHS.flatMap((path) => {
       const encoded = latency.runs.filter((r) => r.path === path && r.histogram).map((r) => r.histogram!);
       return encoded.length ? [{ name: path, histogram: mergeHistograms(encoded) }] : [];
     });
-    const svg = latencyChart(`Round trip, ${latency.description.split(";")[0]} (all runs merged)`, series);
-    writeFileSync(join(outDir, "latency.svg"), svg);
+    const file = `${latency.name}.svg`;
+    writeFileSync(join(outDir, file), latencyChart(`${latency.title}: ${latency.description.split(",")[0]} (all runs merged)`, series));
+    charts.push(file);
   }
   const md = markdownReport(report, outDir);
   writeFileSync(join(outDir, "latest.md"), md);
-  log(`results: ${join(outDir, `${stamp}.json`).replace(REPO_ROOT + "/", "")}, latest.json, latest.md${latency ? ", latency.svg" : ""}`);
+  log(`results: ${join(outDir, `${stamp}.json`).replace(REPO_ROOT + "/", "")}, latest.json, latest.md${charts.map((c) => `, ${c}`).join("")}`);
   if (options.updateDocs) {
     const docs = join(REPO_ROOT, "BENCHMARKS.md");
     const text = readFileSync(docs, "utf8");
@@ -160,7 +161,8 @@ export function markdownReport(report: RunReport, outDir: string): string {
   ];
   for (const s of report.scenarios) {
     lines.push("", `### ${s.title}`, "", s.description + ".", "", markdownTable(s));
+    for (const note of tableNotes(s)) lines.push("", `> ${note}`);
+    if (s.name.startsWith("latency")) lines.push("", `![${s.title}: round-trip distribution per path](${rel}/${s.name}.svg)`);
   }
-  if (report.scenarios.some((s) => s.name === "latency")) lines.push("", `![Latency distribution per path](${rel}/latency.svg)`);
   return lines.join("\n");
 }

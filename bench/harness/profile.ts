@@ -27,14 +27,14 @@ export function areaOf(frame: CallFrame): string {
     if (functionName === "(garbage collector)") return "GC";
     if (functionName === "(idle)") return "idle";
     if (functionName === "(program)") return "V8/native (program)";
-    return `native: ${functionName || "(anonymous)"}`;
+    // Native bindings: writeBuffer/writev are the socket write system calls, one per call from JS.
+    return `native: ${functionName || "(anonymous)"}${/^write/.test(functionName) ? " (socket writes)" : ""}`;
   }
   const src = /\/dist\/(src\/[^/]+|models\/[^/]+)\//.exec(url);
   if (src) return `sluice ${src[1]}`;
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (pkg) return `package ${pkg[1]}`;
-  const internal = /^node:internal\/(?:[a-z_]+\/)?([a-z_0-9]+)/.exec(url);
-  if (url.startsWith("node:internal/")) return `node ${url.slice("node:internal/".length).split("/")[0]}${internal ? "" : ""}`;
+  if (url.startsWith("node:internal/")) return `node ${url.slice("node:internal/".length).split("/")[0]}`;
   if (url.startsWith("node:")) return `node ${url.slice(5)}`;
   return url;
 }

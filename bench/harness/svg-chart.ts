@@ -1,5 +1,6 @@
 // The latency distribution chart for BENCHMARKS.md: round-trip time against percentile, one line
-// per path, on the usual HDR axis (x = 1/(1-p), log scale) so the tail is as visible as the median.
+// per path, on the usual HDR axis (x = 1/(1-p), log scale) so the tail is as visible as the median,
+// and a log time axis, so a path that queues for seconds and one that answers in 100 µs both read.
 // Hand-written SVG: no plotting dependency, and the file diffs cleanly in review.
 
 import type { Histogram } from "./histogram.js";
@@ -21,10 +22,12 @@ export function latencyChart(title: string, series: { name: string; histogram: H
     name: s.name,
     values: PERCENTILES.filter((p) => p <= maxPercentile(s.histogram.totalCount)).map((p) => ({ p, ms: s.histogram.getValueAtPercentile(p) / 1000 })),
   }));
-  const yMax = niceCeil(Math.max(0.001, ...points.flatMap((s) => s.values.map((v) => v.ms))));
+  const all = points.flatMap((s) => s.values.map((v) => v.ms)).filter((v) => v > 0);
+  const lo = Math.floor(Math.log10(Math.max(0.001, Math.min(1, ...all))));
+  const hi = Math.ceil(Math.log10(Math.max(0.01, ...all)));
   const xMax = 5;
   const x = (p: number) => m.left + (Math.min(xMax, -Math.log10(1 - p / 100)) / xMax) * pw;
-  const y = (ms: number) => m.top + ph - (ms / yMax) * ph;
+  const y = (ms: number) => m.top + ph - ((Math.log10(Math.max(ms, 10 ** lo)) - lo) / (hi - lo)) * ph;
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
   parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
@@ -34,14 +37,17 @@ export function latencyChart(title: string, series: { name: string; histogram: H
     parts.push(`<line x1="${xx}" y1="${m.top}" x2="${xx}" y2="${m.top + ph}" stroke="#ddd"/>`);
     parts.push(`<text x="${xx}" y="${m.top + ph + 18}" text-anchor="middle">${label}</text>`);
   }
-  for (let i = 0; i <= 5; i++) {
-    const ms = (yMax * i) / 5;
-    const yy = y(ms);
-    parts.push(`<line x1="${m.left}" y1="${yy}" x2="${m.left + pw}" y2="${yy}" stroke="#eee"/>`);
-    parts.push(`<text x="${m.left - 8}" y="${yy + 4}" text-anchor="end">${trim(ms)}</text>`);
+  for (let e = lo; e <= hi; e++) {
+    for (const k of [1, 2, 5]) {
+      const ms = k * 10 ** e;
+      if (e === hi && k > 1) continue;
+      const yy = y(ms);
+      parts.push(`<line x1="${m.left}" y1="${yy}" x2="${m.left + pw}" y2="${yy}" stroke="${k === 1 ? "#ddd" : "#f3f3f3"}"/>`);
+      parts.push(`<text x="${m.left - 8}" y="${yy + 4}" text-anchor="end">${trim(ms)}</text>`);
+    }
   }
   parts.push(`<text x="${m.left + pw / 2}" y="${H - 18}" text-anchor="middle">percentile</text>`);
-  parts.push(`<text transform="translate(18 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">round trip, ms</text>`);
+  parts.push(`<text transform="translate(18 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">round trip, ms (log scale)</text>`);
   parts.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#888"/>`);
   points.forEach((s, i) => {
     const color = COLORS[s.name] ?? "#555";
@@ -59,12 +65,6 @@ export function latencyChart(title: string, series: { name: string; histogram: H
 function maxPercentile(count: number): number {
   if (count <= 1) return 0;
   return 100 * (1 - 1 / count);
-}
-
-function niceCeil(v: number): number {
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const k of [1, 2, 2.5, 5, 10]) if (k * p >= v) return k * p;
-  return 10 * p;
 }
 
 function trim(v: number): string {

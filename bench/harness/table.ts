@@ -48,6 +48,7 @@ export function textTable(result: ScenarioResult): string {
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   const out = [`${result.title} — ${result.description}`, line(rows[0]!), widths.map((w) => "─".repeat(w)).join("  ")];
   for (const r of rows.slice(1)) out.push(line(r));
+  for (const note of tableNotes(result)) out.push(`note: ${note}`);
   return out.join("\n");
 }
 
@@ -57,4 +58,25 @@ export function markdownTable(result: ScenarioResult): string {
   const out = [`| ${rows[0]!.map(esc).join(" | ")} |`, `|${rows[0]!.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`];
   for (const r of rows.slice(1)) out.push(`| ${r.map(esc).join(" | ")} |`);
   return out.join("\n");
+}
+
+/** Where a figure measures something other than the path: a saturated load generator or proxy,
+ * lost messages, errors. Printed under the table so nobody reads those cells as the path's cost. */
+export function tableNotes(result: ScenarioResult): string[] {
+  const notes: string[] = [];
+  for (const path of ALL_PATHS) {
+    const s = result.summary[path];
+    if (!s) continue;
+    const gen = s.loadGeneratorCpuPct?.median;
+    if (gen !== undefined && gen > 85) {
+      notes.push(`on ${path} the load generator used ${gen.toFixed(0)}% of its core: it, not only the path, limited these figures (its queueing counts as latency).`);
+    }
+    const proxy = s.proxyCpuPct?.median;
+    if (proxy !== undefined && proxy > 90) notes.push(`on ${path} the proxy used ${proxy.toFixed(0)}% of its core: it was saturated.`);
+    const lost = s.lost?.max;
+    if (lost !== undefined && lost > 0) notes.push(`on ${path} up to ${lost} messages per run got no echo within the drain time (counted, not timed).`);
+    const errors = result.runs.filter((r) => r.path === path).flatMap((r) => r.errors);
+    if (errors.length > 0) notes.push(`on ${path}: ${[...new Set(errors)].slice(0, 3).join("; ")}`);
+  }
+  return notes;
 }
