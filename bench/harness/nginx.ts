@@ -50,8 +50,10 @@ export function nginxVersion(): string {
 
 /** Connections one session costs the worker: the client's and the upstream's. */
 export function nginxConnectionsFor(maxSessions: number): { workerConnections: number; rlimitNofile: number } {
-  // Headroom for the listening socket, the error log and the odd extra connection during teardown.
-  const workerConnections = 2 * maxSessions + 256;
+  // nginx starts closing "reusable" connections (and warns "worker_connections are not enough")
+  // once fewer than 1/16 of them are free, which cuts WebSockets still being set up; so a quarter
+  // more than two per session, plus room for the listener, the error log and teardown overlap.
+  const workerConnections = Math.ceil(2.25 * maxSessions) + 512;
   return { workerConnections, rlimitNofile: workerConnections + 256 };
 }
 

@@ -2,8 +2,9 @@
 // front of that same instance, and the instance itself for the direct path — all pinned to the
 // system core, all on 127.0.0.1, all stopped at the end.
 
+import { readFileSync } from "node:fs";
 import { startEcho } from "./echo-instance.js";
-import { startNginx, type Nginx } from "./nginx.js";
+import { nginxConnectionsFor, startNginx, type Nginx } from "./nginx.js";
 import { openFileLimit } from "./proc.js";
 import { tempDir } from "./processes.js";
 import { startSluice, type SluiceServer } from "./sluice.js";
@@ -34,9 +35,9 @@ export interface System {
 }
 
 /** Descriptors the busiest process needs: Sluice and nginx hold two per session (client side and
- * instance side), plus listeners, logs, the database and headroom. */
+ * instance side), plus listeners, logs, the database and headroom (nginx's is larger). */
 export function descriptorsNeeded(maxSessions: number): number {
-  return 2 * maxSessions + 1024;
+  return Math.max(2 * maxSessions + 1024, nginxConnectionsFor(maxSessions).rlimitNofile);
 }
 
 /** Refuses a session count the open-file limit cannot hold, saying how to raise it. */
@@ -51,7 +52,25 @@ export function checkDescriptorLimit(maxSessions: number): number {
         `Raise it (e.g. \`ulimit -Hn ${need}\` as root, or nofile in /etc/security/limits.conf) or ask for fewer sessions.`,
     );
   }
+  // Every WebSocket session on the direct and nginx paths is one TCP connection from one ephemeral
+  // port to one destination; past the port range, connect() fails whatever the fd limit.
+  const ports = ephemeralPorts();
+  if (maxSessions > ports - 1000) {
+    throw new Error(
+      `${maxSessions} sessions need as many ephemeral ports to one address, but net.ipv4.ip_local_port_range holds ${ports}. ` +
+        `Widen it (sysctl -w net.ipv4.ip_local_port_range="1024 65000") or ask for fewer sessions.`,
+    );
+  }
   return Math.max(need, soft);
+}
+
+function ephemeralPorts(): number {
+  try {
+    const [lo, hi] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    return hi! - lo! + 1;
+  } catch {
+    return 28_232; // Linux's default range, 32768–60999
+  }
 }
 
 export async function startSystem(options: SystemOptions): Promise<System> {
