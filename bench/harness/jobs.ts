@@ -52,6 +52,8 @@ export interface CpuWindow {
   cpuSeconds: Record<string, number>;
   /** The load generator's own CPU seconds in the window: near wall time means it, not the path, was the limit. */
   loadGeneratorCpuSeconds: number;
+  /** Seconds each watched role (and `loadGenerator`) was runnable but waiting for its core. */
+  waitSeconds: Record<string, number>;
   wallSeconds: number;
 }
 

@@ -5,7 +5,7 @@
 import { performance } from "node:perf_hooks";
 import { encodeHistogram, newHistogram } from "./histogram.js";
 import type { CpuWindow, DensityJob, DensityResult, Job, JobResult, LatencyJob, LatencyResult, SetupJob, SetupResult, StreamJob, StreamResult } from "./jobs.js";
-import { cpuSnapshot, diff, rssSnapshot } from "./proc.js";
+import { cpuSnapshot, diff, rssSnapshot, waitSnapshot } from "./proc.js";
 import { sessionFactory, type BenchSession, type SessionFactory } from "./sessions.js";
 import type { Watched } from "./targets.js";
 
@@ -75,12 +75,14 @@ function payload(bytes: number): Buffer {
 
 function startWindow(watch: Record<string, number[]>) {
   const cpu0 = cpuSnapshot(watch);
+  const wait0 = waitSnapshot(watch);
   const self0 = process.cpuUsage();
   const t0 = performance.now();
   return (): CpuWindow => {
     const cpu = diff(cpuSnapshot(watch), cpu0);
+    const wait = diff(waitSnapshot(watch), wait0);
     const self = process.cpuUsage(self0);
-    return { cpuSeconds: cpu, loadGeneratorCpuSeconds: (self.user + self.system) / 1e6, wallSeconds: (performance.now() - t0) / 1000 };
+    return { cpuSeconds: cpu, waitSeconds: wait, loadGeneratorCpuSeconds: (self.user + self.system) / 1e6, wallSeconds: (performance.now() - t0) / 1000 };
   };
 }
 

@@ -19,7 +19,9 @@ export function runLoad<R extends JobResult>(job: Job, options: LoadOptions): Pr
   argv.push("prlimit", `--nofile=${options.nofile}:${options.nofile}`);
   // A larger young generation: the generator allocates a little per message and should not
   // spend its core in scavenges that would look like path latency.
-  argv.push(process.execPath, "--max-semi-space-size=32", join(DIST, "bench/harness/load-generator.js"));
+  // BENCH_LOADGEN_PROFILE_DIR: profile the load generator itself, to check that it is not what limits a path.
+  const profile = process.env.BENCH_LOADGEN_PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_LOADGEN_PROFILE_DIR}`] : [];
+  argv.push(process.execPath, "--max-semi-space-size=32", ...profile, join(DIST, "bench/harness/load-generator.js"));
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   return new Promise<R>((resolve, reject) => {
     let settled = false;

@@ -73,3 +73,25 @@ export function diff(after: Record<string, number>, before: Record<string, numbe
   for (const name of Object.keys(after)) out[name] = after[name]! - (before[name] ?? 0);
   return out;
 }
+
+/** Seconds a process's threads spent runnable but waiting for a CPU (field 2 of each thread's
+ * /proc/<pid>/task/<tid>/schedstat): time the core was taken by someone else — on a shared
+ * machine, by other people's work. */
+export function runQueueWaitSeconds(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[1]);
+    } catch {
+      // The thread ended while we listed them.
+    }
+  }
+  return ns / 1e9;
+}
+
+export function waitSnapshot(pids: Record<string, number[]>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, list] of Object.entries(pids)) out[name] = list.reduce((sum, pid) => sum + runQueueWaitSeconds(pid), 0);
+  out.loadGenerator = runQueueWaitSeconds(process.pid);
+  return out;
+}

@@ -2,6 +2,7 @@
 // generator each time; turn each result into named figures; summarize the runs as medians with
 // their spread; add the "over direct" differences and the sluice/direct and sluice/nginx ratios.
 
+import { loadavg } from "node:os";
 import type { Job, JobResult } from "./jobs.js";
 import { runLoad } from "./loadgen.js";
 import type { RunOptions } from "./options.js";
@@ -98,6 +99,16 @@ export async function runScenario<P extends Record<string, number>>(scenario: Sc
         continue;
       }
       const { metrics, histogram } = scenario.metrics(result, path, params);
+      // How much of the window each process spent waiting for its core: on a shared machine,
+      // the part of a figure that is someone else's work.
+      if ("waitSeconds" in result) {
+        const w = result.waitSeconds;
+        metrics.loadGeneratorWaitPct = (100 * (w.loadGenerator ?? 0)) / result.wallSeconds;
+        const role = proxyRole(path);
+        if (role && w[role] !== undefined) metrics.proxyWaitPct = (100 * w[role]!) / result.wallSeconds;
+        if (w.echo !== undefined) metrics.echoWaitPct = (100 * w.echo) / result.wallSeconds;
+      }
+      metrics.loadAverage1m = loadavg()[0]!;
       const errors = "errors" in result ? result.errors : [];
       runs.push({ path, run, metrics, histogram, errors });
       ctx.log(`  run ${run + 1} ${path.padEnd(6)} ${brief(metrics, scenario.columns)}${errors.length ? `  errors: ${errors.slice(0, 3).join("; ")}` : ""}`);

@@ -73,6 +73,15 @@ export function tableNotes(result: ScenarioResult): string[] {
     }
     const proxy = s.proxyCpuPct?.median;
     if (proxy !== undefined && proxy > 90) notes.push(`on ${path} the proxy used ${proxy.toFixed(0)}% of its core: it was saturated.`);
+    const waits = (["proxyWaitPct", "echoWaitPct", "loadGeneratorWaitPct"] as const)
+      .map((k) => [k.replace("WaitPct", "").replace("loadGenerator", "load generator"), s[k]?.median] as const)
+      .filter(([, v]) => v !== undefined && v > 5);
+    if (waits.length > 0) {
+      notes.push(
+        `on ${path} processes were runnable but waiting for their core ${waits.map(([k, v]) => `${k} ${v!.toFixed(0)}%`).join(", ")} of the time ` +
+          `(/proc schedstat; the proxy and the echo share the system core by design, the rest is other work on the machine): these figures include that wait.`,
+      );
+    }
     const lost = s.lost?.max;
     if (lost !== undefined && lost > 0) notes.push(`on ${path} up to ${lost} messages per run got no echo within the drain time (counted, not timed).`);
     const errors = result.runs.filter((r) => r.path === path).flatMap((r) => r.errors);
