@@ -76,7 +76,7 @@ export const latency = latencyScenario("latency", "Latency", {
 /** A tenth of it, which every path and the load generator sustain on one core each here: the
  * cost a path adds when nothing is queueing, apart from what happens at saturation. */
 export const latencyLight = latencyScenario("latency-light", "Latency, light load", {
-  full: { sessions: 100, ratePerSecond: 10, bytes: 320, warmupMs: 3000, durationMs: 15000 },
+  full: { sessions: 100, ratePerSecond: 10, bytes: 320, warmupMs: 2000, durationMs: 10000 },
   quick: { sessions: 20, ratePerSecond: 10, bytes: 320, warmupMs: 500, durationMs: 2000 },
 });
 
