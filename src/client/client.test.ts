@@ -307,6 +307,24 @@ test("aborting before the response rejects send() with AbortError and cancels th
   assert.equal(await received.closed, http2.constants.NGHTTP2_CANCEL);
 });
 
+test("aborting after the response makes the iterator throw AbortError and cancels the stream", async (t) => {
+  const { client, next } = await startServer(t, (stream) => {
+    respond200(stream);
+    stream.write(responseBody().subarray(0, 123));
+  });
+  const controller = new AbortController();
+  const output = await client.send(
+    new InvokeEndpointWithBidirectionalStreamCommand({ EndpointName: "e", Body: events([{ PayloadPart: { Bytes: utf8("x") } }], new Promise(() => {})) }),
+    { abortSignal: controller.signal },
+  );
+  const iterator = output.Body[Symbol.asyncIterator]();
+  assert.deepEqual((await iterator.next()).value, { PayloadPart: { Bytes: utf8("hi"), DataType: "UTF8" } });
+  const pending = iterator.next();
+  controller.abort();
+  await assert.rejects(pending, AbortError);
+  assert.equal(await (await next()).closed, http2.constants.NGHTTP2_CANCEL);
+});
+
 test("an error from the caller's events cancels the stream and reaches the caller", async (t) => {
   const { client, next } = await startServer(t, (stream) => respond200(stream));
   const boom = new Error("microphone unplugged");

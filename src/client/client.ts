@@ -28,14 +28,16 @@ export interface SendOptions {
 }
 
 export class SageMakerRuntimeHTTP2Client {
-  readonly config: Readonly<SageMakerRuntimeHTTP2ClientConfig>;
+  /** The configuration, minus the credentials (kept out so logging a client leaks no secret). */
+  readonly config: Readonly<Omit<SageMakerRuntimeHTTP2ClientConfig, "credentials">>;
   readonly #region: () => Promise<string>;
   readonly #credentials: () => Promise<AwsCredentialIdentity>;
   #pool: { endpoint: URL; pool: Http2SessionPool } | undefined;
   #destroyed = false;
 
   constructor(config: SageMakerRuntimeHTTP2ClientConfig = {}) {
-    this.config = { ...config };
+    const { credentials: _credentials, ...rest } = config;
+    this.config = rest;
     this.#region = regionResolver(config.region);
     this.#credentials = credentialResolver(config.credentials);
     if (config.endpoint !== undefined) this.#pool = this.#createPool(new URL(config.endpoint));

@@ -188,6 +188,8 @@ test("malformed Authorization headers: IncompleteSignatureException", () => {
   }
   const { ["x-amz-date"]: _, ...noDate } = base.headers;
   assert.equal(awsError(() => verifyRequest({ ...base, headers: noDate }, options())).type, "IncompleteSignatureException");
+  const badDate = { ...base.headers, "x-amz-date": "2026-11-25T09:51:31Z" };
+  assert.equal(awsError(() => verifyRequest({ ...base, headers: badDate }, options())).type, "IncompleteSignatureException");
 });
 
 test("the credential scope must name sagemaker, match the date and sign the host", () => {

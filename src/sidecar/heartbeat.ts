@@ -52,7 +52,9 @@ export class Heartbeat {
   }
 
   private tick(): void {
-    if (this.options.suspended()) return;
+    // A tick already scheduled when stop() ran (or a timer implementation that re-arms an
+    // interval cleared from its own callback) must do nothing.
+    if (!this.timer || this.options.suspended()) return;
     if (this.awaitingPong) {
       this.missedCount++;
       if (this.missedCount >= this.options.maxMissed) {

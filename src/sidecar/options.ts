@@ -36,6 +36,12 @@ export interface SidecarOptions {
    * instead, because only more input can complete it.
    */
   highWaterMarkBytes?: number;
+  /**
+   * A session with no message either way for this long ends with InternalStreamFailure
+   * IdleTimeout (0, the default: off). Pings do not count; a session held up by backpressure
+   * is not idle.
+   */
+  idleTimeoutMs?: number;
   /** Aborts an opening handshake still in progress (the client went away while we dialled). */
   signal?: AbortSignal;
 }
@@ -53,6 +59,7 @@ export const DEFAULTS = {
   closeGraceMs: 10_000,
   closeTimeoutMs: 5_000,
   highWaterMarkBytes: 1 * MIB,
+  idleTimeoutMs: 0,
 } as const;
 
 /** Fills in defaults and rejects values that would make a session misbehave. */
@@ -73,6 +80,7 @@ export function resolveOptions(options: SidecarOptions): ResolvedSidecarOptions 
     closeGraceMs: nonNegative("closeGraceMs", options.closeGraceMs ?? DEFAULTS.closeGraceMs),
     closeTimeoutMs: positive("closeTimeoutMs", options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs),
     highWaterMarkBytes: positive("highWaterMarkBytes", options.highWaterMarkBytes ?? DEFAULTS.highWaterMarkBytes),
+    idleTimeoutMs: nonNegative("idleTimeoutMs", options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs),
     signal: options.signal,
   };
   return resolved;

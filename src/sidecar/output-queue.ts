@@ -33,6 +33,8 @@ export class OutputQueue {
   private endPending = false;
   private endError: StreamError | undefined;
   private ended = false;
+  /** Set by abort(), possibly from inside `output.part()`: its answer no longer matters. */
+  private aborted = false;
 
   /** With `held`, the queue starts paused (reading stopped) until the first `resume()`. */
   constructor(
@@ -86,6 +88,7 @@ export class OutputQueue {
     this.bytes = 0;
     if (!this.endPending) this.endError = error;
     this.endPending = true;
+    this.aborted = true;
     this.paused = false;
     this.flush();
   }
@@ -106,7 +109,7 @@ export class OutputQueue {
         const part = this.queue[this.head]!;
         this.queue[this.head++] = undefined as unknown as PayloadPart;
         this.bytes -= part.Bytes.byteLength;
-        if (!this.output.part(part)) {
+        if (!this.output.part(part) && !this.aborted) {
           this.paused = true;
           if (!this.readingStopped) {
             this.readingStopped = true;

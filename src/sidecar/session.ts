@@ -29,7 +29,7 @@ export interface SessionSummary {
   /** What `output.end` received (absent: clean end, or a cancel). */
   error: StreamError | undefined;
   /** Who ended it. */
-  endedBy: "model" | "grace" | "client" | "cancel" | "heartbeat" | "drain";
+  endedBy: "model" | "grace" | "client" | "cancel" | "heartbeat" | "drain" | "idle" | "output";
   /** Detail that must not reach the client but helps an operator (never payload bytes). */
   detail: string | undefined;
   /** The WebSocket close as the sidecar saw it: 1006 if no close frame came. */
@@ -76,9 +76,11 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
   private needDrain = false;
   private graceTimer: NodeJS.Timeout | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
   private lastError: (Error & { code?: string }) | undefined;
   private socketClosed: { code: number; reason: string } | undefined;
   private resolveClosed!: (summary: SessionSummary) => void;
+  private outputFailure: string | undefined;
 
   /** Settles (never rejects) when the WebSocket is closed and `output.end` has been called. */
   readonly closed: Promise<SessionSummary>;
@@ -94,9 +96,22 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
     this.framer = new InputFramer(options.maxPayloadBytes);
     this.queue = new OutputQueue(
       {
-        part: (part) => output.part(part),
+        // A throwing runtime callback would otherwise surface inside ws's socket handler and
+        // take every session of the process down with it; it ends this session only.
+        part: (part) => {
+          try {
+            return output.part(part);
+          } catch (err) {
+            this.outputThrew("part", err);
+            return false;
+          }
+        },
         end: (error) => {
-          output.end(error);
+          try {
+            output.end(error);
+          } catch (err) {
+            this.outputFailure ??= `output.end() threw: ${describe(err)}`;
+          }
           this.settleIfDone();
         },
       },
@@ -138,7 +153,13 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
   start(): void {
     if (this.started) return;
     this.started = true;
-    if (!this.outcome && this.ws.readyState === this.ws.OPEN) this.heartbeat.start();
+    if (!this.outcome && this.ws.readyState === this.ws.OPEN) {
+      this.heartbeat.start();
+      if (this.options.idleTimeoutMs > 0) {
+        this.idleTimer = setTimeout(() => this.onIdle(), this.options.idleTimeoutMs);
+        this.idleTimer.unref();
+      }
+    }
     this.queue.resume();
   }
 
@@ -156,6 +177,7 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
       this.endWith({ kind: "InternalStreamFailure", Message: result.reason }, "client", closeCodeFor(result.reason), result.reason, result.detail);
       return true;
     }
+    this.idleTimer?.refresh();
     for (const frame of result.frames) {
       this.ws.send(frame.data, { binary: frame.binary, fin: frame.fin }, this.onSent);
       this.counts.bytesToModel += frame.data.byteLength;
@@ -185,7 +207,8 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
     }
     this.graceTimer = setTimeout(() => {
       this.graceTimer = undefined;
-      if (this.outcome) return;
+      // Already closing: the container closed first, and its close decides.
+      if (this.outcome || this.ws.readyState !== this.ws.OPEN) return;
       // A clean end: the container had its grace period. What it sends until the close
       // handshake completes is still forwarded.
       this.outcome = { error: undefined, endedBy: "grace", detail: `the model did not close within ${this.options.closeGraceMs} ms after the client's input ended` };
@@ -217,6 +240,9 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
       // A Close frame would wait behind unsent data; a socket with nothing queued gets one.
       if (this.ws.bufferedAmount > 0) this.ws.terminate();
       else this.ws.close(1001, "client cancelled");
+    } else if (this.ws.readyState === this.ws.CLOSING) {
+      // A closing handshake already under way (grace, an error) need not run its course now.
+      this.ws.terminate();
     }
     this.ws.resume();
   }
@@ -270,6 +296,7 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
 
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (this.discarding) return;
+    this.idleTimer?.refresh();
     this.counts.messagesFromModel++;
     this.counts.bytesFromModel += data.length;
     const DataType = isBinary ? "BINARY" : "UTF8";
@@ -293,6 +320,27 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
     }
   }
 
+  private outputThrew(where: string, err: unknown): void {
+    this.outputFailure ??= `output.${where}() threw: ${describe(err)}`;
+    if (!this.outcome) {
+      this.outcome = { error: { kind: "InternalStreamFailure", Message: "InternalError" }, endedBy: "output" };
+    }
+    this.discarding = true;
+    this.clearTimers();
+    this.queue.abort(this.outcome.error);
+    if (this.ws.readyState === this.ws.OPEN) this.ws.close(1011, "internal error");
+    this.ws.resume();
+  }
+
+  private onIdle(): void {
+    // Parts waiting on either side mean a slow peer, not an idle session: look again later.
+    if (this.queue.isPaused || this.needDrain) {
+      this.idleTimer?.refresh();
+      return;
+    }
+    this.endWith({ kind: "InternalStreamFailure", Message: "IdleTimeout" }, "idle", 1001, "idle timeout", `no message either way for ${this.options.idleTimeoutMs} ms`);
+  }
+
   private onClose(code: number, reason: string): void {
     this.socketClosed = { code, reason };
     this.clearTimers();
@@ -312,12 +360,13 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
 
   /** Decides an error end: stop forwarding the container, close it, end after what is queued. */
   private endWith(error: StreamError, endedBy: Outcome["endedBy"], code: number, reason: string, detail?: string): void {
-    if (this.outcome || this.socketClosed) return;
+    // Not OPEN: the container's Close arrived first, and its close decides.
+    if (this.outcome || this.ws.readyState !== this.ws.OPEN) return;
     this.outcome = { error, endedBy, detail };
     this.discarding = true;
     this.clearTimers();
     this.queue.finish(error);
-    if (this.ws.readyState === this.ws.OPEN) this.ws.close(code, closeReason(reason));
+    this.ws.close(code, closeReason(reason));
     // Read on to the container's Close (messages are discarded); closeTimeoutMs bounds it.
     this.ws.resume();
   }
@@ -326,8 +375,10 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
     this.heartbeat.stop();
     clearTimeout(this.graceTimer);
     clearTimeout(this.drainTimer);
+    clearTimeout(this.idleTimer);
     this.graceTimer = undefined;
     this.drainTimer = undefined;
+    this.idleTimer = undefined;
   }
 
   private settleIfDone(): void {
@@ -335,12 +386,16 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
     this.resolveClosed({
       error: this.outcome?.error,
       endedBy: this.outcome?.endedBy ?? "model",
-      detail: this.outcome?.detail,
+      detail: [this.outcome?.detail, this.outputFailure].filter(Boolean).join("; ") || undefined,
       closeCode: this.socketClosed.code,
       closeReason: this.socketClosed.reason,
       stats: this.stats,
     });
   }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** The Close code the container sees when the client's input was at fault. */

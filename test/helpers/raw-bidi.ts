@@ -1,0 +1,99 @@
+// A bidirectional stream driven byte by byte over node:http2, signed with the same protocol code
+// the client uses, so tests can do what no well-behaved client does: skew the clock, flip a byte
+// of a signed envelope, send garbage.
+import * as http2 from "node:http2";
+import { encodePayloadPart } from "../../src/protocol/payload-part.js";
+import { decodeResponseMessage, type ResponseMessage } from "../../src/protocol/response-event.js";
+import { MessageReader } from "../../src/protocol/message-reader.js";
+import { EventSigner } from "../../src/protocol/sigv4-event-signer.js";
+import { signRequest, type SigningCredentials } from "../../src/protocol/sigv4-sign-request.js";
+import { STREAMING_PAYLOAD } from "../../src/protocol/sigv4-verify-request.js";
+import type { PayloadPart } from "../../src/protocol/events.js";
+
+export interface RawBidiOptions {
+  url: string;
+  endpointName: string;
+  region?: string;
+  credentials?: SigningCredentials;
+  /** Signing time of the request and its events; defaults to now. */
+  now?: () => number;
+  headers?: Record<string, string>;
+  session?: http2.ClientHttp2Session;
+}
+
+export interface RawBidi {
+  stream: http2.ClientHttp2Stream;
+  /** Response status and headers. */
+  response: Promise<http2.IncomingHttpHeaders>;
+  /** Every response message until the stream ends. */
+  messages: Promise<ResponseMessage[]>;
+  /** Raw response body (for error responses). */
+  body: Promise<Buffer>;
+  send(part: PayloadPart, tamper?: (envelope: Uint8Array) => Uint8Array): Promise<void>;
+  /** Writes bytes as they are (no envelope, no signature). */
+  sendRaw(bytes: Uint8Array): void;
+  end(): Promise<void>;
+  close(): void;
+}
+
+export async function openRawBidi(options: RawBidiOptions): Promise<RawBidi> {
+  const url = new URL(options.url);
+  const region = options.region ?? "us-east-1";
+  const session = options.session ?? http2.connect(url.origin);
+  session.on("error", () => {});
+  const path = `/endpoints/${options.endpointName}/invocations-bidirectional-stream`;
+  let headers: Record<string, string> = {
+    ":authority": url.host,
+    "content-type": "application/vnd.amazon.eventstream",
+    "x-amz-content-sha256": STREAMING_PAYLOAD,
+    ...options.headers,
+  };
+  let signer: EventSigner | undefined;
+  if (options.credentials) {
+    const date = new Date(options.now?.() ?? Date.now());
+    const signed = await signRequest({ method: "POST", path, headers, region, credentials: options.credentials, date });
+    headers = signed.headers;
+    signer = new EventSigner({ seedSignature: signed.signature, region, credentials: options.credentials, now: options.now });
+  }
+  const stream = session.request({ ...headers, ":method": "POST", ":path": path }, { endStream: false });
+  stream.on("error", () => {});
+  const response = new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+    stream.once("response", resolve);
+    stream.once("close", () => reject(new Error(`stream closed before a response (rst ${stream.rstCode})`)));
+  });
+  const chunks: Buffer[] = [];
+  stream.on("data", (c: Buffer) => chunks.push(c));
+  const body = new Promise<Buffer>((resolve) => stream.once("close", () => resolve(Buffer.concat(chunks))));
+  const messages = body.then((all) => {
+    const reader = new MessageReader();
+    return reader.push(all).map((m) => decodeResponseMessage(m));
+  });
+  const fakeEnvelope = async (inner: Uint8Array) => {
+    // Unsigned mode: a well-formed envelope with a zero signature, which --auth none accepts.
+    const { wrapEnvelope } = await import("../../src/protocol/envelope.js");
+    return wrapEnvelope(inner, new Date(), new Uint8Array(32));
+  };
+  return {
+    stream,
+    response,
+    messages,
+    body,
+    send: async (part, tamper) => {
+      const inner = encodePayloadPart(part, "request");
+      let envelope = signer ? await signer.sign(inner) : await fakeEnvelope(inner);
+      if (tamper) envelope = tamper(envelope);
+      stream.write(envelope);
+    },
+    sendRaw: (bytes) => void stream.write(bytes),
+    end: async () => {
+      const envelope = signer ? await signer.end() : await fakeEnvelope(new Uint8Array(0));
+      stream.end(envelope);
+    },
+    close: () => {
+      if (!options.session) session.close();
+    },
+  };
+}
+
+export const utf8 = (text: string): PayloadPart => ({ Bytes: new TextEncoder().encode(text), DataType: "UTF8" });
+export const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
