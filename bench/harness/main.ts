@@ -71,6 +71,7 @@ export async function main(all: Scenario<any>[]): Promise<RunReport> {
     maxSessions,
     systemCore: options.cores.system,
     sessionsPerConnection: options.sessionsPerConnection,
+    echoCore: options.echoCore,
     sluiceNodeFlags: options.profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : undefined,
     log,
   });

@@ -18,6 +18,8 @@ export interface RunOptions {
   /** Run Sluice under `node --cpu-prof` and write the profile to bench/results/profiles/. */
   profile: boolean;
   outDir: string | undefined;
+  /** Re-pin the echo instance to this core (diagnostics: a profile of Sluice without the echo preempting it on its core). */
+  echoCore: number | undefined;
 }
 
 export const USAGE = `usage: npm run bench -- [options]          (or node dist/bench/<scenario>.js [options])
@@ -30,6 +32,7 @@ export const USAGE = `usage: npm run bench -- [options]          (or node dist/b
   --<scenario>.<param>=N     e.g. --latency.sessions=2000 --density.sessions=8000 --latency.durationMs=30000
   --update-docs              rewrite the generated tables in BENCHMARKS.md from this run
   --profile                  run Sluice under node --cpu-prof; profiles go to bench/results/profiles/
+  --echo-core N              move the echo instance to core N after start (diagnostics for profiles)
   --out DIR                  where results go (default bench/results, quick runs in bench/results/quick)`;
 
 export function parseOptions(argv: string[]): RunOptions {
@@ -44,6 +47,7 @@ export function parseOptions(argv: string[]): RunOptions {
     updateDocs: false,
     profile: false,
     outDir: undefined,
+    echoCore: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -83,6 +87,9 @@ export function parseOptions(argv: string[]): RunOptions {
         break;
       case "--profile":
         options.profile = true;
+        break;
+      case "--echo-core":
+        options.echoCore = Number(value());
         break;
       case "--out":
         options.outDir = value();

@@ -80,8 +80,27 @@ export function summarizeProfile(profile: CpuProfile, name: string, top = 15): s
     }
   }
   const busy = total - idle;
-  const pct = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)}%`;
   const sorted = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]);
+  // Who made the native calls with the most self time (socket writes above all): the nearest
+  // frame of Sluice's own code on the stack, which is what a fix would change.
+  const nativeTop = sorted(functions).filter(([k]) => !k.includes(" ") && !k.startsWith("(")).slice(0, 3).map(([k]) => k);
+  const callers = new Map<string, Map<string, number>>();
+  for (const [id, us] of self) {
+    const f = byId.get(id)!.callFrame;
+    if (f.url || !nativeTop.includes(f.functionName)) continue;
+    let site = "(no Sluice frame)";
+    for (let cur = parent.get(id); cur !== undefined; cur = parent.get(cur)) {
+      const cf = byId.get(cur)!.callFrame;
+      if (/\/dist\/src\//.test(cf.url)) {
+        site = label(cf);
+        break;
+      }
+    }
+    const m = callers.get(f.functionName) ?? new Map<string, number>();
+    m.set(site, (m.get(site) ?? 0) + us);
+    callers.set(f.functionName, m);
+  }
+  const pct = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)}%`;
   const lines = [
     `CPU profile ${name}: ${(busy / 1e6).toFixed(2)} s busy of ${(total / 1e6).toFixed(2)} s sampled (percentages are of busy time)`,
     "",
@@ -93,6 +112,9 @@ export function summarizeProfile(profile: CpuProfile, name: string, top = 15): s
     "",
     "Sluice functions by inclusive time (self + what they call):",
     ...sorted(inclusive).slice(0, top).map(([k, v]) => `  ${pct(v)}  ${k}`),
+    "",
+    "native functions with the most self time, by the Sluice code that called them:",
+    ...[...callers.entries()].flatMap(([fn, m]) => [`  ${fn}:`, ...sorted(m).slice(0, 4).map(([k, v]) => `    ${pct(v)}  ${k}`)]),
   ];
   return lines.join("\n") + "\n";
 }

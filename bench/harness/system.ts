@@ -2,6 +2,7 @@
 // front of that same instance, and the instance itself for the direct path — all pinned to the
 // system core, all on 127.0.0.1, all stopped at the end.
 
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { startEcho } from "./echo-instance.js";
 import { nginxConnectionsFor, startNginx, type Nginx } from "./nginx.js";
@@ -18,6 +19,7 @@ export interface SystemOptions {
   sessionsPerConnection: number;
   /** Extra node flags for Sluice (profiling). */
   sluiceNodeFlags?: string[];
+  echoCore?: number;
   log: (line: string) => void;
 }
 
@@ -117,6 +119,10 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       const own = await startEcho({ core: options.systemCore, nofile, logDir: tmp.path });
       stops.push(() => own.stop());
       echo = { port: own.port, pid: own.pid, startedBy: "harness" };
+    }
+    if (options.echoCore !== undefined) {
+      execFileSync("taskset", ["-a", "-p", "-c", String(options.echoCore), String(echo.pid)], { stdio: "ignore" });
+      options.log(`echo instance moved to core ${options.echoCore}`);
     }
     if (options.paths.includes("direct")) targets.direct = { path: "direct", kind: "websocket", url: `ws://127.0.0.1:${echo.port}` };
     if (options.paths.includes("nginx")) {
