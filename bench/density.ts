@@ -25,7 +25,7 @@ export const density: Scenario<Params> = {
     { key: "sessions", label: "sessions", digits: 0, better: "higher", noRatio: true },
   ],
   describe: (p) =>
-    `${p.sessions} idle sessions held at once (each opened, one ${p.bytes} B echo, then idle); RSS growth from /proc/<pid>/status ` +
+    `${p.sessions} idle sessions held at once (each opened, one ${p.bytes} B echo, then idle), each run on freshly started processes after ${Math.min(200, p.sessions)} warm-up sessions; RSS growth from /proc/<pid>/status ` +
     `${p.settleMs / 1000} s after the last opened, divided by the sessions; "after close" = RSS still above the start once all closed`,
   maxSessions: (p) => p.sessions,
   job: (path, p, ctx) => ({
@@ -34,6 +34,7 @@ export const density: Scenario<Params> = {
     watch: ctx.system.watched(path),
     openConcurrency: 32,
     sessions: p.sessions,
+    warmupSessions: Math.min(200, p.sessions),
     bytes: p.bytes,
     settleMs: p.settleMs,
   }),
@@ -57,6 +58,9 @@ export const density: Scenario<Params> = {
     return { metrics };
   },
   timeoutMs: (p) => 120_000 + p.sessions * 20,
+  // A Node process's RSS keeps what an earlier scenario's heap grew to and reuses it; measured on
+  // that, a session would look free. Every run starts on fresh processes instead.
+  freshSystemPerRun: true,
 };
 
 if (isMain(import.meta.url)) await main([density]);

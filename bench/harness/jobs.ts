@@ -34,6 +34,8 @@ export interface StreamJob extends JobBase {
 export interface DensityJob extends JobBase {
   kind: "density";
   sessions: number;
+  /** Sessions opened, used and closed before the baseline, so one-time costs (JIT, pools) are not counted per session. */
+  warmupSessions: number;
   bytes: number;
   settleMs: number;
 }

@@ -220,14 +220,19 @@ async function density(job: DensityJob): Promise<DensityResult> {
   const factory = sessionFactory(job.target);
   const watch = watchedPids(job.watch);
   const data = payload(job.bytes);
-  const rssBefore = rssSnapshot(watch);
-  const t0 = performance.now();
-  const sessions = await openSessions(factory, job.sessions, job.openConcurrency, errors, (session) =>
+  const useOnce = (session: BenchSession) =>
     new Promise<void>((resolve) => {
       session.onMessage = () => resolve();
       session.send(data, true);
-    }),
-  );
+    });
+  if (job.warmupSessions > 0) {
+    const warm = await openSessions(factory, job.warmupSessions, job.openConcurrency, errors, useOnce);
+    await closeAll(warm, job.openConcurrency);
+    await sleep(job.settleMs);
+  }
+  const rssBefore = rssSnapshot(watch);
+  const t0 = performance.now();
+  const sessions = await openSessions(factory, job.sessions, job.openConcurrency, errors, useOnce);
   const openSeconds = (performance.now() - t0) / 1000;
   await sleep(job.settleMs);
   const rssAfter = rssSnapshot(watch);

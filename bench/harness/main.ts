@@ -66,7 +66,7 @@ export async function main(all: Scenario<any>[]): Promise<RunReport> {
 
   const outDir = resolve(REPO_ROOT, options.outDir ?? (options.quick ? "bench/results/quick" : "bench/results"));
   const profileDir = join(outDir, "profiles");
-  const system = await startSystem({
+  const systemOptions = {
     paths: options.paths,
     maxSessions,
     systemCore: options.cores.system,
@@ -74,17 +74,32 @@ export async function main(all: Scenario<any>[]): Promise<RunReport> {
     echoCore: options.echoCore,
     sluiceNodeFlags: options.profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : undefined,
     log,
-  });
-  log(
-    system.echo.startedBy === "sluice"
-      ? `echo instance pid ${system.echo.pid} port ${system.echo.port}, started by Sluice; direct and nginx reach the same process`
-      : `echo instance pid ${system.echo.pid} port ${system.echo.port}, started by the harness (Sluice not running)`,
-  );
+  };
+  const announce = (s: Awaited<ReturnType<typeof startSystem>>) =>
+    log(
+      s.echo.startedBy === "sluice"
+        ? `echo instance pid ${s.echo.pid} port ${s.echo.port}, started by Sluice; direct and nginx reach the same process`
+        : `echo instance pid ${s.echo.pid} port ${s.echo.port}, started by the harness (Sluice not running)`,
+    );
+  let system = await startSystem(systemOptions);
+  announce(system);
   const results: ScenarioResult[] = [];
   const before = options.profile && existsSync(profileDir) ? new Set(readdirSync(profileDir)) : new Set<string>();
   try {
     for (const scenario of scenarios) {
-      const result = await runScenario(scenario, { system, options, log });
+      const ctx = {
+        system,
+        options,
+        log,
+        restartSystem: async () => {
+          await system.stop();
+          system = await startSystem(systemOptions);
+          announce(system);
+          return system;
+        },
+      };
+      const result = await runScenario(scenario, ctx);
+      system = ctx.system;
       results.push(result);
       log(`\n${textTable(result)}`);
     }

@@ -48,6 +48,8 @@ export interface ScenarioContext {
   system: System;
   options: RunOptions;
   log: (line: string) => void;
+  /** Stops the system under test and starts it afresh (new Sluice, nginx and echo processes). */
+  restartSystem: () => Promise<System>;
 }
 
 export interface Scenario<P extends Record<string, number> = Record<string, number>> {
@@ -62,6 +64,9 @@ export interface Scenario<P extends Record<string, number> = Record<string, numb
   metrics(result: JobResult, path: PathName, params: P): { metrics: Record<string, number>; histogram?: string };
   /** How long one job may take before it is declared hung. */
   timeoutMs(params: P): number;
+  /** Start every run on fresh processes: memory figures must not inherit a heap grown (or freed)
+   * by an earlier scenario or run. */
+  freshSystemPerRun?: boolean;
 }
 
 export function scenarioParams<P extends Record<string, number>>(scenario: Scenario<P>, options: RunOptions): P {
@@ -85,6 +90,7 @@ export async function runScenario<P extends Record<string, number>>(scenario: Sc
   const runs: PathRun[] = [];
   ctx.log(`\n▶ ${scenario.title}: ${scenario.describe(params)}`);
   for (let run = 0; run < ctx.options.runs; run++) {
+    if (scenario.freshSystemPerRun) ctx.system = await ctx.restartSystem();
     // Paths take turns, starting one further along each run, so slow drift on a shared machine
     // (thermal, neighbours) does not always land on the same path.
     const order = paths.map((_, i) => paths[(i + run) % paths.length]!);

@@ -17,7 +17,8 @@ function cell(s: Summary | undefined, digits: number): string {
 }
 
 function ratio(a: Summary | undefined, b: Summary | undefined): string {
-  if (!a || !b || b.median === 0) return "—";
+  // A ratio to zero or a negative figure (an "added" cost lost in run-to-run noise) means nothing.
+  if (!a || !b || b.median <= 0 || a.median < 0) return "—";
   const r = a.median / b.median;
   if (!Number.isFinite(r)) return "—";
   return `${r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2)}×`;
