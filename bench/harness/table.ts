@@ -72,8 +72,13 @@ export function tableNotes(result: ScenarioResult): string[] {
     if (gen !== undefined && gen > 85) {
       notes.push(`on ${path} the load generator used ${gen.toFixed(0)}% of its core: it, not only the path, limited these figures (its queueing counts as latency).`);
     }
+    // Running plus waiting to run close to the whole window means the proxy never idled: it was
+    // the bottleneck, whether its core went to its own work or to the echo and other processes.
     const proxy = s.proxyCpuPct?.median;
-    if (proxy !== undefined && proxy > 90) notes.push(`on ${path} the proxy used ${proxy.toFixed(0)}% of its core: it was saturated.`);
+    const proxyWait = s.proxyWaitPct?.median ?? 0;
+    if (proxy !== undefined && proxy + proxyWait > 85) {
+      notes.push(`on ${path} the proxy was running ${proxy.toFixed(0)}% and waiting for its core ${proxyWait.toFixed(0)}% of the time: it never idled, so it set the pace.`);
+    }
     const waits = (["proxyWaitPct", "echoWaitPct", "loadGeneratorWaitPct"] as const)
       .map((k) => [k.replace("WaitPct", "").replace("loadGenerator", "load generator"), s[k]?.median] as const)
       .filter(([, v]) => v !== undefined && v > 5);
