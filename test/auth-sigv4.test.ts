@@ -14,8 +14,8 @@ import {
   SageMakerRuntimeHTTP2Client,
   type SageMakerRuntimeHTTP2ServiceException,
 } from "../src/client/index.js";
-import { deployEndpoint } from "./helpers/deploy.js";
-import { openRawBidi, text, utf8 } from "./helpers/raw-bidi.js";
+import { deployAt } from "./helpers/deploy.js";
+import { openRawBidi, tamperSigned, text, utf8, type RawBidi } from "./helpers/raw-bidi.js";
 import { startSluice, TEST_KEY, waitFor, type SluiceProcess } from "./helpers/sluice.js";
 
 const FILE_KEY = { accessKeyId: "AKSLFILEKEY000000001", secretAccessKey: "file-key-secret-000000000000000000000000" };
@@ -32,10 +32,11 @@ before(async () => {
   credentialsFile = join(dir, "credentials");
   writeFileSync(credentialsFile, `[file]\naws_access_key_id = ${FILE_KEY.accessKeyId}\naws_secret_access_key = ${FILE_KEY.secretAccessKey}\n`, { mode: 0o600 });
   sluice = await startSluice({ args: ["--credentials-file", credentialsFile] });
-  await deployEndpoint(sluice.url, "echo");
+  await deployAt(sluice.url, "echo");
 });
 
 after(async () => {
+  if (process.env.SLUICE_TEST_LOG_LEVEL) console.error(sluice.output());
   await sluice.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -150,37 +151,39 @@ test("runtime: the Sluice client passes with the right key and gets AWS's 403s o
   skewed.close();
 });
 
-test("a tampered event ends only its own session with InternalStreamFailure InvalidSignature", async () => {
-  const good = await openRawBidi({ url: sluice.url, endpointName: "echo", credentials: TEST_KEY });
-  const bad = await openRawBidi({ url: sluice.url, endpointName: "echo", credentials: TEST_KEY });
-  assert.equal((await good.response)[":status"], 200);
-  assert.equal((await bad.response)[":status"], 200);
+function summary(messages: Awaited<ReturnType<RawBidi["messages"]>>): unknown[] {
+  return messages.map((m) => (m.kind === "event" ? text(m.event.PayloadPart.Bytes) : m.kind === "stream-error" ? m.error : m));
+}
 
-  await bad.send(utf8("before"));
-  await good.send(utf8("one"));
-  // One flipped byte inside the signed inner message of the second envelope.
-  await bad.send(utf8("tampered"), (envelope) => {
-    const copy = Uint8Array.from(envelope);
+for (const [what, tamper, reason] of [
+  ["one byte of the inner message changed under a valid frame", (e: Uint8Array) => tamperSigned(e), "InvalidSignature"],
+  ["one byte of the signed envelope flipped on the wire", (e: Uint8Array) => {
+    const copy = Uint8Array.from(e);
     copy[copy.length - 8] ^= 0x01;
     return copy;
-  });
-  const badMessages = await bad.messages;
-  assert.deepEqual(
-    badMessages.map((m) => (m.kind === "event" ? text(m.event.PayloadPart.Bytes) : m.kind === "stream-error" ? m.error : m)),
-    ["before", { kind: "InternalStreamFailure", Message: "InvalidSignature" }],
-  );
+  }, "MalformedEvent"],
+] as const) {
+  test(`a tampered event (${what}) ends only its own session with InternalStreamFailure ${reason}`, async () => {
+    const good = await openRawBidi({ url: sluice.url, endpointName: "echo", credentials: TEST_KEY });
+    const bad = await openRawBidi({ url: sluice.url, endpointName: "echo", credentials: TEST_KEY });
+    assert.equal((await good.response)[":status"], 200);
+    assert.equal((await bad.response)[":status"], 200);
 
-  await good.send(utf8("two"));
-  await good.send(utf8('{"type":"CloseStream"}'));
-  await good.end();
-  const goodMessages = await good.messages;
-  assert.deepEqual(
-    goodMessages.map((m) => (m.kind === "event" ? text(m.event.PayloadPart.Bytes) : m.kind)),
-    ["one", "two", '{"type":"CloseStream"}'],
-  );
-  good.close();
-  bad.close();
-});
+    await bad.send(utf8("before"));
+    await good.send(utf8("one"));
+    // The container has answered `before` by now: the failure must come after it.
+    await bad.waitForMessages(1);
+    await bad.send(utf8("tampered"), tamper);
+    assert.deepEqual(summary(await bad.messages()), ["before", { kind: "InternalStreamFailure", Message: reason }]);
+
+    await good.send(utf8("two"));
+    await good.send(utf8('{"type":"CloseStream"}'));
+    await good.end();
+    assert.deepEqual(summary(await good.messages()), ["one", "two", '{"type":"CloseStream"}']);
+    good.close();
+    bad.close();
+  });
+}
 
 test("a key added to the credentials file works after SIGHUP, without a restart", async () => {
   const before = await controlError(controlClient(LATE_KEY));

@@ -9,12 +9,19 @@ const program = new Command();
 program.name("sluice").description("Self-hosted bidirectional streaming inference, wire-compatible with Amazon SageMaker AI");
 
 const serve = program.command("serve").description("start Sluice: control plane, runtime and instances on one port");
+// commander names a flag's value after the flag (`--instance-start-timeout` → `instanceStartTimeout`);
+// resolveConfig wants the setting's key (`instanceStartTimeoutMs`), so each is mapped explicitly.
+const settingKeys = new Map<string, string>();
 for (const s of SETTINGS) {
   const placeholder = s.kind === "bool" ? "" : s.kind === "duration" ? " <duration>" : s.kind === "int" ? " <n>" : " <value>";
   const defaultText = s.default === undefined ? "" : `; default ${s.kind === "duration" ? `${s.default}ms` : String(s.default)}`;
-  serve.addOption(new Option(`${s.flag}${placeholder}`, `${s.help} (env ${s.env}${defaultText})`));
+  const option = new Option(`${s.flag}${placeholder}`, `${s.help} (env ${s.env}${defaultText})`);
+  serve.addOption(option);
+  settingKeys.set(option.attributeName(), s.key);
 }
-serve.action(async (flags: Record<string, string | boolean | undefined>) => {
+serve.action(async (opts: Record<string, string | boolean | undefined>) => {
+  const flags: Record<string, string | boolean | undefined> = {};
+  for (const [attribute, value] of Object.entries(opts)) flags[settingKeys.get(attribute) ?? attribute] = value;
   await runServe(flags);
 });
 

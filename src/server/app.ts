@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { ControlPlane, hostResolver, type LiveEndpoint, type SessionDrainer } from "../control/index.js";
+import { createDockerHost, ownerForDataDir } from "../hosting/docker.js";
 import type { Host } from "../hosting/host.js";
 import { ProcessHost } from "../hosting/process.js";
 import { BidiSessionRegistry } from "../runtime/bidi-session-registry.js";
@@ -46,6 +47,7 @@ export async function startServer(config: ServeConfig, io: { log: Logger; env: N
   if (!keys) log.warn("--auth none: requests are not verified");
 
   const hosts: Host[] = [new ProcessHost()];
+  if (config.dockerHost) hosts.push(createDockerHost(config.dockerHost, { owner: ownerForDataDir(config.dataDir) }));
   const registry = new BidiSessionRegistry();
   let refusing = false;
 

@@ -52,7 +52,7 @@ export async function startSluice(options: StartOptions = {}): Promise<SluicePro
   }
   const proc = spawn(
     process.execPath,
-    [SLUICE_BIN, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, "--log-level", "warn", ...FAST_SETTINGS, ...(options.args ?? [])],
+    [SLUICE_BIN, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, "--log-level", process.env.SLUICE_TEST_LOG_LEVEL ?? "warn", ...FAST_SETTINGS, ...(options.args ?? [])],
     { env, stdio: ["ignore", "pipe", "pipe"] },
   );
   let out = "";
@@ -61,12 +61,19 @@ export async function startSluice(options: StartOptions = {}): Promise<SluicePro
   const url = await new Promise<string>((resolveUrl, reject) => {
     const onExit = (code: number | null) => reject(new Error(`sluice exited (${code}) before printing its URL:\n${out}`));
     proc.once("exit", onExit);
-    lines.once("line", (line) => {
+    // One listener for every line: readline emits the lines of one chunk synchronously, so a
+    // listener attached after the URL resolved would miss the banner that came with it.
+    let first = true;
+    lines.on("line", (line) => {
+      if (!first) {
+        out += line + "\n";
+        return;
+      }
+      first = false;
       proc.off("exit", onExit);
       resolveUrl(line.trim());
     });
   });
-  lines.on("line", (line) => (out += line + "\n"));
   const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
   let stopped = false;
   const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
