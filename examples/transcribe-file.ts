@@ -6,34 +6,42 @@
 //   node dist/examples/transcribe-file.js --endpoint-url http://127.0.0.1:8443 --data-dir .sluice speech.wav
 import { createReadStream } from "node:fs";
 import { parseArgs } from "node:util";
-import { resolveCliCredentials } from "../src/cli/api-client.js";
-import { InvokeEndpointWithBidirectionalStreamCommand, SageMakerRuntimeHTTP2Client } from "../src/client/index.js";
+import { InvokeEndpointWithBidirectionalStreamCommand } from "../src/client/index.js";
+import { clientFrom, COMMON_OPTIONS, fail, report } from "./example-options.js";
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    "endpoint-url": { type: "string", default: process.env.SLUICE_ENDPOINT_URL ?? "http://127.0.0.1:8443" },
-    "endpoint-name": { type: "string", default: "transcribe" },
-    region: { type: "string", default: process.env.AWS_REGION ?? "us-east-1" },
-    "data-dir": { type: "string", default: process.env.SLUICE_DATA_DIR ?? ".sluice" },
-    query: { type: "string", default: "model=nova-3&interim_results=true&punctuate=true" },
-  },
-});
-const file = positionals[0];
-if (!file) {
-  console.error("usage: transcribe-file [--endpoint-url URL] [--endpoint-name NAME] [--query Q] [--data-dir DIR] FILE.wav");
-  process.exit(2);
+const { values, positionals } = args();
+
+function args() {
+  try {
+    return parseArgs({
+      options: {
+        ...COMMON_OPTIONS,
+        "endpoint-name": { type: "string", default: "transcribe" },
+        query: { type: "string", default: "model=nova-3&interim_results=true&punctuate=true" },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    fail((err as Error).message);
+  }
 }
 
-const credentials = resolveCliCredentials({ endpointUrl: values["endpoint-url"]!, region: values.region!, dataDir: values["data-dir"]! });
-if (!credentials) {
-  console.error(`no credentials: set SLUICE_ACCESS_KEY_ID/SLUICE_SECRET_ACCESS_KEY, AWS_*, or use --data-dir`);
-  process.exit(2);
+if (values.help || positionals.length !== 1) {
+  const usage =
+    "usage: transcribe-file [--endpoint-url URL] [--endpoint-name transcribe] [--region R] [--data-dir DIR] [--query Q] FILE\n" +
+    "Streams FILE (WAV, or raw audio described by --query) to a Deepgram-compatible endpoint and prints its transcripts.";
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  fail(usage);
 }
-const client = new SageMakerRuntimeHTTP2Client({ endpoint: values["endpoint-url"], region: values.region, credentials });
+
+const { client, endpointName } = clientFrom(values);
 
 async function* audio() {
-  for await (const chunk of createReadStream(file, { highWaterMark: 512_000 })) {
+  for await (const chunk of createReadStream(positionals[0], { highWaterMark: 512_000 })) {
     yield { PayloadPart: { Bytes: chunk as Buffer, DataType: "BINARY" as const } };
   }
   yield { PayloadPart: { Bytes: new TextEncoder().encode('{"type":"CloseStream"}'), DataType: "UTF8" as const } };
@@ -49,7 +57,7 @@ interface Results {
 try {
   const response = await client.send(
     new InvokeEndpointWithBidirectionalStreamCommand({
-      EndpointName: values["endpoint-name"],
+      EndpointName: endpointName,
       Body: audio(),
       ModelInvocationPath: "v1/listen",
       ModelQueryString: values.query,
@@ -61,6 +69,8 @@ try {
     if (message.type !== "Results" || !transcript) continue;
     console.log(`${message.is_final ? " " : "~"} [${(message.start ?? 0).toFixed(2)}s] ${transcript}`);
   }
+} catch (err) {
+  report(err);
 } finally {
   client.destroy();
 }

@@ -44,9 +44,17 @@ export function connect(url: string): Promise<http2.ClientHttp2Session> {
   });
 }
 
-export function closeSession(session: http2.ClientHttp2Session): Promise<void> {
+/** Closes gracefully; streams a failed test left open are cut after `capMs` so nothing hangs. */
+export function closeSession(session: http2.ClientHttp2Session, capMs = 5_000): Promise<void> {
   if (session.closed || session.destroyed) return Promise.resolve();
-  return new Promise((resolve) => session.close(() => resolve()));
+  return new Promise((resolve) => {
+    const cut = setTimeout(() => session.destroy(), capMs);
+    session.once("close", () => {
+      clearTimeout(cut);
+      resolve();
+    });
+    session.close();
+  });
 }
 
 /** One bidi stream on `session`. */

@@ -51,21 +51,23 @@ server.on("upgrade", (req, socket, head) => {
 });
 
 function session(ws, path, query) {
-  report({ event: "open", path, query });
-  ws.on("ping", () => report({ event: "ping" }));
-  ws.on("close", (code, reason) => report({ event: "close", code, reason: reason.toString("utf8") }));
-  ws.on("error", (err) => report({ event: "error", message: String(err) }));
+  // Every line of a session carries its query string, so a test can pick out its own session.
+  const note = (event) => report({ query, ...event });
+  note({ event: "open", path });
+  ws.on("ping", () => note({ event: "ping" }));
+  ws.on("close", (code, reason) => note({ event: "close", code, reason: reason.toString("utf8") }));
+  ws.on("error", (err) => note({ event: "error", message: String(err) }));
   ws.on("message", (data, isBinary) => {
     const text = isBinary ? undefined : data.toString("utf8");
-    report({ event: "message", binary: isBinary, bytes: data.length, text: text !== undefined && text.length <= 256 ? text : undefined });
+    note({ event: "message", binary: isBinary, bytes: data.length, text: text !== undefined && text.length <= 256 ? text : undefined });
     const control = text !== undefined && text.startsWith("{") && text.length <= 1024 ? parse(text) : undefined;
-    if (control?.type === "owe") return owe(ws, control);
-    if (control?.type === "flood") return flood(ws, control);
+    if (control?.type === "owe") return owe(ws, control, note);
+    if (control?.type === "flood") return flood(ws, control, note);
     ws.send(data, { binary: isBinary });
   });
 }
 
-function owe(ws, { count, after }) {
+function owe(ws, { count, after }, report) {
   const timer = setInterval(() => {
     if (!existsSync(after)) return;
     clearInterval(timer);
@@ -75,7 +77,7 @@ function owe(ws, { count, after }) {
   }, 10);
 }
 
-function flood(ws, { total, chunk }) {
+function flood(ws, { total, chunk }, report) {
   let sent = 0;
   let blocked = false;
   const pump = () => {
