@@ -98,9 +98,10 @@ export async function main(all: Scenario<any>[]): Promise<RunReport> {
           return system;
         },
       };
-      // Each scenario starts on fresh processes: the latency scenario can leave Sluice with a heap
-      // grown by seconds of queued messages, which would tax whatever ran next.
-      if (results.length > 0 && !scenario.freshSystemPerRun) ctx.system = await ctx.restartSystem();
+      // Each scenario of a full run starts on fresh processes: the latency scenario can leave
+      // Sluice with a heap grown by seconds of queued messages, which would tax whatever ran next.
+      // Quick runs are too small for that and keep the seconds (density still restarts).
+      if (results.length > 0 && !scenario.freshSystemPerRun && !options.quick) ctx.system = await ctx.restartSystem();
       const result = await runScenario(scenario, ctx);
       system = ctx.system;
       results.push(result);
