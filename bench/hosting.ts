@@ -8,7 +8,7 @@
 // with --docker-host on it, the echo image built if missing. Each round deploys a fresh endpoint
 // per kind (so the reconciler's crash backoff never carries over), in alternating order.
 //
-//   npm run build && node dist/bench/hosting.js [--rounds 5] [--warmup 1] [--poll-ms 25]
+//   npm run build && node dist/bench/hosting.js [--rounds 5] [--warmup 1] [--poll-ms 25] [--no-crash]
 //
 // Prints a table, writes bench/results/hosting-<timestamp>.json. Never part of `npm test`.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
@@ -47,6 +47,8 @@ const { values: flags } = parseArgs({
     "poll-ms": { type: "string", default: "25" },
     "cap-s": { type: "string", default: "120" },
     out: { type: "string" },
+    /** Also the container-crash kind (see Kind); --no-crash leaves it out. */
+    crash: { type: "boolean", default: true },
   },
 });
 const ROUNDS = Number(flags.rounds);
@@ -57,7 +59,10 @@ const CAP_MS = Number(flags["cap-s"]) * 1000;
 const MAX_ATTEMPTS = 3;
 if (!(ROUNDS >= 1 && WARMUP >= 0 && POLL_MS >= 1 && CAP_MS > 0)) throw new Error("--rounds ≥ 1, --warmup ≥ 0, --poll-ms ≥ 1, --cap-s > 0");
 
-type Kind = "process" | "container";
+/** `container-crash`: the container deployed the same way, but "killed" by SIGKILLing its model
+ *  process from the host (its pid from the engine), as a crash inside the container would end it,
+ *  without the engine's kill request, whose own time is part of the `container` figure. */
+type Kind = "process" | "container" | "container-crash";
 
 interface Round {
   kind: Kind;
@@ -83,6 +88,7 @@ interface Round {
   killToReplacementHealthyMs: number;
   /** Kill issued → new instance in rotation, /ping 200 from it, and a bidi session landing on it. */
   killToServingMs: number;
+  /** For `container-crash`, pid is the model process's host pid that was SIGKILLed. */
   victim: { instanceId: string; pid?: number; containerId?: string };
   replacement: { instanceId: string; pid?: number; containerId?: string };
 }
@@ -206,7 +212,7 @@ async function main() {
   const api = new ApiClient({ endpointUrl: s.url, region: REGION, dataDir: dataDir!, ...key });
   const rt = new SageMakerRuntimeHTTP2Client({ endpoint: s.url, region: REGION, credentials: key });
 
-  const images: Record<Kind, string> = { process: PROCESS_IMAGE, container: image.reference };
+  const images: Record<Kind, string> = { process: PROCESS_IMAGE, container: image.reference, "container-crash": image.reference };
   const rounds: Round[] = [];
 
   const list = async (endpoint: string) =>
@@ -274,8 +280,11 @@ async function main() {
       // kill → replacement serving
       const [victim] = (await list(endpoint)).filter((i) => i.InstanceId === first);
       if (!victim) throw new Error(`${endpoint}: instance ${first} not listed`);
+      const hostPid = kind === "container-crash" ? (await engine!.docker.getContainer(victim.ContainerId!).inspect()).State.Pid : undefined;
+      if (hostPid !== undefined && !(hostPid > 0)) throw new Error(`${endpoint}: no host pid for container ${victim.ContainerId}`);
       const k0 = now();
       if (kind === "process") process.kill(victim.Pid!, "SIGKILL");
+      else if (kind === "container-crash") process.kill(hostPid!, "SIGKILL");
       else await engine!.docker.getContainer(victim.ContainerId!).kill({ signal: "SIGKILL" });
       const killCall = now() - k0;
       let gone: number | undefined;
@@ -308,7 +317,7 @@ async function main() {
         killToReplacementPingMs: answered ?? serving,
         killToReplacementHealthyMs: healthy ?? serving,
         killToServingMs: serving,
-        victim: { instanceId: victim.InstanceId, pid: victim.Pid, containerId: victim.ContainerId },
+        victim: { instanceId: victim.InstanceId, pid: victim.Pid ?? hostPid, containerId: victim.ContainerId },
         replacement: { instanceId: replacement.InstanceId, pid: replacement.Pid, containerId: replacement.ContainerId },
       };
       console.log(
@@ -354,10 +363,11 @@ async function main() {
   }
 
   try {
-    for (let w = 0; w < WARMUP; w++) for (const kind of ["process", "container"] as Kind[]) rounds.push(await attempt(kind, w + 1, true));
+    const kinds: Kind[] = flags.crash ? ["process", "container", "container-crash"] : ["process", "container"];
+    for (let w = 0; w < WARMUP; w++) for (const kind of kinds) rounds.push(await attempt(kind, w + 1, true));
     for (let i = 1; i <= ROUNDS; i++) {
-      // Alternate which kind goes first, so a drift in the machine's load falls on both.
-      const order: Kind[] = i % 2 === 1 ? ["process", "container"] : ["container", "process"];
+      // Rotate which kind goes first, so a drift in the machine's load falls on all of them.
+      const order = kinds.map((_, j) => kinds[(i - 1 + j) % kinds.length]);
       for (const kind of order) rounds.push(await attempt(kind, i, false));
     }
   } finally {
@@ -381,17 +391,28 @@ async function main() {
     const per = (kind: Kind) => stats(measured.filter((r) => r.kind === kind).map((r) => r[m.key] as number));
     const p = per("process");
     const c = per("container");
+    const cc = flags.crash ? per("container-crash") : undefined;
     // A ratio to a figure under a millisecond (process.kill returning) says nothing.
-    return { metric: m.key, label: m.label, process: p, container: c, ratio: p.p50 >= 1 ? c.p50 / p.p50 : null };
+    const ratio = (x: { p50: number }) => (p.p50 >= 1 ? x.p50 / p.p50 : null);
+    return { metric: m.key, label: m.label, process: p, container: c, ratio: ratio(c), containerCrash: cc, crashRatio: cc ? ratio(cc) : undefined };
   });
+  const times = (r: number | null | undefined) => (r === null || r === undefined ? "—" : `${r.toFixed(1)}×`);
 
   const header = `| ms, p50 (min–max) of ${ROUNDS} | process (${PROCESS_IMAGE}) | container (${image.reference}) | container / process |`;
   const table = [
     header,
     "|---|---:|---:|---:|",
-    ...summary.map((s) => `| ${s.label} | ${cell(s.process)} | ${cell(s.container)} | ${s.ratio === null ? "—" : `${s.ratio.toFixed(1)}×`} |`),
+    ...summary.map((s) => `| ${s.label} | ${cell(s.process)} | ${cell(s.container)} | ${times(s.ratio)} |`),
   ].join("\n");
   console.log(`\n${table}\n`);
+  const crashTable = flags.crash
+    ? [
+        `| ms, p50 (min–max) of ${ROUNDS} | process: SIGKILL | container: model's pid SIGKILLed from the host | ÷ process |`,
+        "|---|---:|---:|---:|",
+        ...summary.filter((s) => s.metric.startsWith("kill")).map((s) => `| ${s.label} | ${cell(s.process)} | ${cell(s.containerCrash!)} | ${times(s.crashRatio)} |`),
+      ].join("\n")
+    : undefined;
+  if (crashTable) console.log(`A crash inside the container (no engine kill request):\n\n${crashTable}\n`);
   if (failures.length > 0) console.log(`${failures.length} failed attempt(s), retried (not in the figures): ${failures.map((f) => `${f.kind} round ${f.round}: ${f.error.slice(0, 160)}`).join("; ")}\n`);
 
   const resultsDir = join(ROOT, "bench", "results");
@@ -411,6 +432,7 @@ async function main() {
         images: { process: PROCESS_IMAGE, container: image.reference, containerImageId: image.id },
         summary,
         table,
+        crashTable,
         failures,
         rounds,
       },
