@@ -5,8 +5,10 @@
 //     Sluice.ListInstances, answering GET /ping, and a bidirectional session through Sluice
 //     landing on it (its echo of `sluice.echo.info` names the new instance).
 // Everything runs on 127.0.0.1: a private `podman system service`, the compiled `sluice serve`
-// with --docker-host on it, the echo image built if missing. Each round deploys a fresh endpoint
-// per kind (so the reconciler's crash backoff never carries over), in alternating order.
+// with --docker-host on it, the echo image built (engine cache) first. Each round deploys a fresh endpoint
+// per kind (so the reconciler's crash backoff never carries over), kinds taking turns first.
+// Also a "container-crash" kind (the model pid in the container SIGKILLed from the host); see
+// bench/hosting.md for the method and the results.
 //
 //   npm run build && node dist/bench/hosting.js [--rounds 5] [--warmup 1] [--poll-ms 25] [--no-crash]
 //
