@@ -12,6 +12,7 @@ import { createBidiHandler } from "../runtime/bidi.js";
 import { createInvokeHandler } from "../runtime/invoke-endpoint.js";
 import { createInvokeStreamHandler } from "../runtime/invoke-endpoint-stream.js";
 import { SessionRouter } from "../routing/session-router.js";
+import { seededRandom } from "../routing/variant-picker.js";
 import type { RoutableEndpoint } from "../routing/types.js";
 import { createAuthenticator } from "./authenticator.js";
 import type { ServeConfig } from "./config.js";
@@ -59,7 +60,8 @@ export async function startServer(config: ServeConfig, io: { log: Logger; env: N
       const live = control?.live.getLiveEndpoint(name);
       return live && toRoutable(live);
     },
-    random: Math.random,
+    // Seeded only on request (tests, benchmarks, reproducing a routing report).
+    random: config.routingSeed === undefined ? Math.random : seededRandom(config.routingSeed),
     accountId: config.accountId,
     maxSessions: config.maxSessions,
     maxSessionsPerInstance: config.maxSessionsPerInstance,
