@@ -14,10 +14,11 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Instance, InstanceExit, InstanceRecord } from "../hosting/host.js";
 import { isBidiCapable } from "../hosting/host.js";
+import { readLogTail } from "../hosting/log-tail.js";
 import { HealthProber, type ProbeTarget } from "./health-prober.js";
 import { hostForImage, inspectImage, type HostResolver } from "./image.js";
 import type { LiveEndpoint, LiveInstance, LiveInstanceState, LiveStateReader, LiveVariant } from "./live-state.js";
-import { tailLines, withLogLines } from "./log-tail.js";
+import { withLogLines } from "./failure-reason.js";
 import { silentLogger, type ControlLogger } from "./logger.js";
 import { ping, type PingResult } from "./ping.js";
 import type { DeploymentRecord, DeploymentVariant, EndpointRecord, EndpointStatus } from "./records.js";
@@ -628,7 +629,7 @@ export class Reconciler implements LiveStateReader {
       variantName: v.variantName,
       hostKind: host.kind,
       pid: instance.pid,
-      startTimeMs: instance.startedAt.getTime(),
+      startTimeMs: instance.startTimeMs ?? instance.startedAt.getTime(),
       containerId: instance.containerId,
       port: instance.port,
       logFile,
@@ -657,7 +658,7 @@ export class Reconciler implements LiveStateReader {
       if (remaining <= 0) {
         throw await this.startFailure(
           m,
-          `did not answer GET /ping with 200 within ${Math.round(timeoutMs / 1000)} s (${last?.detail ?? "no answer"})`,
+          `did not answer GET /ping with 200 within ${formatDuration(timeoutMs)} (${last?.detail ?? "no answer"})`,
         );
       }
       last = await ping(m.instance.host, m.instance.port, Math.min(this.cfg.pingTimeoutMs, remaining));
@@ -899,10 +900,19 @@ export class Reconciler implements LiveStateReader {
   }
 }
 
+/** A log that cannot be read must not hide the failure it was meant to explain. */
+function tailLines(file: string, lines = 10): Promise<string[]> {
+  return readLogTail(file, { lines }).catch(() => []);
+}
+
 class AbortError extends Error {
   constructor() {
     super("aborted");
   }
+}
+
+function formatDuration(ms: number): string {
+  return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 function describeExit(exit: InstanceExit | undefined): string {
