@@ -2,6 +2,7 @@
 // status, their variants' weights, and which instances are in rotation. It lives in memory and is
 // cheap to read on every new session; the reconciler is its only writer.
 
+import type { InstanceExit } from "../hosting/host.js";
 import type { EndpointStatus } from "./records.js";
 
 export type LiveInstanceState =
@@ -62,4 +63,9 @@ export interface LiveStateReader {
    * failed /ping probe, so enough of them get the instance replaced.
    */
   reportInstanceFailure(instanceId: string, reason: string): void;
+  /**
+   * How a recent instance's process ended, once its exit is known (an `onChange` follows it);
+   * undefined while it runs or after it has been forgotten. The runtime names it in StreamBroken.
+   */
+  instanceExit(instanceId: string): InstanceExit | undefined;
 }

@@ -97,6 +97,9 @@ interface EndpointState {
 
 class StartFailure extends Error {}
 
+/** Exits remembered for the runtime; a broken session asks within a second of the exit. */
+const RECENT_EXITS = 1024;
+
 const RUNNING_STATES: ReadonlySet<LiveInstanceState> = new Set(["Starting", "Healthy", "Unhealthy"]);
 
 export interface VariantRuntime {
@@ -134,6 +137,8 @@ export class Reconciler implements LiveStateReader {
   private readonly events = new EventEmitter();
   private readonly prober: HealthProber;
   private readonly idleWaiters: (() => void)[] = [];
+  /** Exits of recent instances, oldest first, so a session broken by one can say how it ended. */
+  private readonly recentExits = new Map<string, InstanceExit>();
   private closed = false;
 
   constructor(options: ReconcilerOptions) {
@@ -250,6 +255,10 @@ export class Reconciler implements LiveStateReader {
 
   reportInstanceFailure(instanceId: string, reason: string): void {
     this.probeResult(instanceId, { ok: false, detail: reason });
+  }
+
+  instanceExit(instanceId: string): InstanceExit | undefined {
+    return this.recentExits.get(instanceId);
   }
 
   // ── what the API reads ────────────────────────────────────────────────────────────────────
@@ -683,6 +692,8 @@ export class Reconciler implements LiveStateReader {
 
   private onExit(ep: EndpointState, m: Managed, exit: InstanceExit): void {
     m.exit = exit;
+    this.recentExits.set(m.instanceId, exit);
+    if (this.recentExits.size > RECENT_EXITS) this.recentExits.delete(this.recentExits.keys().next().value!);
     ep.instances.delete(m.instanceId);
     this.store.deleteInstance(m.instanceId);
     const intentional = m.state === "Stopping" || m.state === "Draining";

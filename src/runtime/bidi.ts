@@ -21,10 +21,13 @@ import type { SessionLease, SessionRouter } from "../routing/session-router.js";
 import { containerUrl, DialError, openSession, type SidecarSession } from "../sidecar/index.js";
 import { BidiSessionRegistry } from "./bidi-session-registry.js";
 import { logStreamArn, modelError } from "./model-error.js";
+import type { InstanceExits } from "./instance-exits.js";
 import type { SessionObserver } from "./session-observer.js";
 
 export interface BidiContext {
   requestId: string;
+  /** performance.now() when the request arrived. */
+  receivedAt: number;
   endpointName: string;
   identity: { region: string; chain?: unknown };
   log: Logger;
@@ -43,7 +46,12 @@ export interface BidiOptions {
   idleTimeoutMs: number;
   /** True once shutdown began: new sessions get 503. */
   refusing: () => boolean;
+  /** Asked when a session breaks, so StreamBroken can name how the instance's process ended. */
+  exits?: InstanceExits;
 }
+
+/** How long a broken session waits for its instance's exit to be known before it ends without it. */
+const EXIT_WAIT_MS = 1_000;
 
 const EVENT_STREAM = "application/vnd.amazon.eventstream";
 /** Framing room around the largest payload: the envelope and the inner headers. */
@@ -57,6 +65,7 @@ export function createBidiHandler(options: BidiOptions) {
     start(stream, req.headers, ctx).catch((err: unknown) => {
       const failure = isAwsError(err) ? err : new AwsError("InternalServerError", 500, `Internal error; request id ${ctx.requestId}.`);
       if (!isAwsError(err)) ctx.log.error({ err }, "bidi session failed before 200");
+      if (!stream.destroyed && !stream.closed) options.observer.refused(ctx.endpointName, failure.type);
       respondError(stream, res, failure);
     });
   };
@@ -97,6 +106,7 @@ export function createBidiHandler(options: BidiOptions) {
     const onEarlyClose = (): void => abort.abort();
     stream.once("close", onEarlyClose);
     let session: SidecarSession;
+    const dialStart = performance.now();
     try {
       session = await openSession(
         {
@@ -124,6 +134,7 @@ export function createBidiHandler(options: BidiOptions) {
     } finally {
       stream.off("close", onEarlyClose);
     }
+    const dialMs = performance.now() - dialStart;
     options.router.reportDialSuccess(lease.instance.instanceId);
     if (stream.destroyed || stream.closed) {
       session.cancel();
@@ -131,6 +142,8 @@ export function createBidiHandler(options: BidiOptions) {
       return;
     }
     bridge.attach(session, variant.variantName);
+    const setupMs = performance.now() - ctx.receivedAt;
+    options.observer.setup(lease, { modelMs: dialMs, overheadMs: Math.max(0, setupMs - dialMs) });
   }
 }
 
@@ -164,6 +177,8 @@ class Bridge {
   private readonly reader: RequestEventReader;
   private inputEnded = false;
   private finished = false;
+  /** The end is decided and being delivered (it may wait for the instance's exit to be known). */
+  private ending: { error: StreamError | undefined } | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private resolveEnded!: () => void;
   readonly ended = new Promise<void>((resolve) => (this.resolveEnded = resolve));
@@ -202,6 +217,7 @@ class Bridge {
       expire: () => session.setDrainDeadline(0),
     });
     options.observer.started(this.lease);
+    void session.closed.then((summary) => options.observer.summary(this.lease, summary));
     this.touch();
 
     stream.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -210,7 +226,7 @@ class Bridge {
     stream.on("close", () => {
       if (!this.finished) {
         session.cancel();
-        this.finish();
+        this.finish(this.ending?.error);
       }
     });
     stream.on("error", () => {});
@@ -282,6 +298,22 @@ class Bridge {
   }
 
   end(error?: StreamError): void {
+    if (this.finished || this.ending) return;
+    this.ending = { error };
+    const exits = this.options.exits;
+    if (error?.kind === "ModelStreamError" && error.ErrorCode === "StreamBroken" && exits) {
+      // DESIGN §2: StreamBroken names the exit code or signal. The broken connection and the
+      // process's exit come from the same kill, in either order: wait briefly for the exit.
+      void exits.exitOf(this.instanceId, EXIT_WAIT_MS).then(
+        (exit) => this.deliver(exit === undefined ? error : { ...error, Message: `${error.Message}; the instance's process exited with ${exit}` }),
+        () => this.deliver(error),
+      );
+      return;
+    }
+    this.deliver(error);
+  }
+
+  private deliver(error: StreamError | undefined): void {
     if (this.finished) return;
     if (!this.stream.destroyed && !this.stream.closed) {
       if (error) this.stream.write(encodeStreamError(error));
@@ -289,15 +321,16 @@ class Bridge {
       // Whatever the client still sends is read and dropped, so its END_STREAM can close the stream.
       this.stream.resume();
     }
-    this.options.observer.ended(this.lease, error, Date.now() - this.startedAt);
     if (error) this.ctx.log.info({ error }, "session ended with error");
-    this.finish();
+    this.finish(error);
   }
 
-  private finish(): void {
+  /** Every way a session ends comes here once: a cancel counts in the metrics like any end. */
+  private finish(error: StreamError | undefined): void {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.idleTimer);
+    this.options.observer.ended(this.lease, error, Date.now() - this.startedAt);
     this.lease.release();
     this.resolveEnded();
   }

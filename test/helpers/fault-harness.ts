@@ -13,6 +13,8 @@ export interface Session {
   received: string[];
   /** The exception event, once one arrived. */
   error: StreamError | undefined;
+  /** Kinds of the response messages in arrival order ("part", "stream-error", …). */
+  kinds: string[];
   /** Resolves when the response stream has ended (however it ended). */
   ended: Promise<void>;
   isEnded(): boolean;
@@ -48,6 +50,7 @@ export async function openSession(options: OpenOptions): Promise<Session> {
   const headers = await bidi.response;
   const status = Number(headers[":status"]);
   const received: string[] = [];
+  const kinds: string[] = [];
   let error: StreamError | undefined;
   let ended = false;
   let seen = 0;
@@ -56,6 +59,7 @@ export async function openSession(options: OpenOptions): Promise<Session> {
     status,
     headers,
     received,
+    kinds,
     get error() {
       return error;
     },
@@ -91,6 +95,7 @@ export async function openSession(options: OpenOptions): Promise<Session> {
         const batch = await Promise.race([bidi.waitForMessages(seen + 1), bidi.body.then(() => undefined)]);
         if (batch === undefined) break;
         for (const m of batch.slice(seen)) {
+          kinds.push(m.kind === "event" ? "part" : m.kind);
           if (m.kind === "event") received.push(text(m.event.PayloadPart.Bytes));
           else if (m.kind === "stream-error") error = m.error;
         }
@@ -99,6 +104,7 @@ export async function openSession(options: OpenOptions): Promise<Session> {
       // Whatever arrived together with the end.
       const all = await bidi.messages();
       for (const m of all.slice(seen)) {
+        kinds.push(m.kind === "event" ? "part" : m.kind);
         if (m.kind === "event") received.push(text(m.event.PayloadPart.Bytes));
         else if (m.kind === "stream-error") error = m.error;
       }
