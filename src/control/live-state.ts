@@ -59,8 +59,8 @@ export interface LiveStateReader {
   /** Called with the endpoint's name whenever its live state changes; returns an unsubscribe. */
   onChange(listener: (endpointName: string) => void): () => void;
   /**
-   * Routing saw this instance fail (e.g. refused WebSocket upgrades repeatedly): counted like a
-   * failed /ping probe, so enough of them get the instance replaced.
+   * Routing saw this instance fail (e.g. refused WebSocket upgrades three times in a row): it
+   * leaves rotation at once and is replaced (SIGTERM with grace, since it may still answer).
    */
   reportInstanceFailure(instanceId: string, reason: string): void;
   /**

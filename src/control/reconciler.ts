@@ -254,7 +254,21 @@ export class Reconciler implements LiveStateReader {
   }
 
   reportInstanceFailure(instanceId: string, reason: string): void {
-    this.probeResult(instanceId, { ok: false, detail: reason });
+    // Routing has already counted its failures in a row; were this one more failed probe, the
+    // next /ping answered 200 would put the instance back in rotation and it would never be
+    // replaced. It still answers, so it gets the SIGTERM grace; its exit is handled like a crash
+    // (replacement, restart counted, backoff).
+    for (const ep of this.endpoints.values()) {
+      const m = ep.instances.get(instanceId);
+      if (m === undefined) continue;
+      if ((m.state !== "Healthy" && m.state !== "Unhealthy") || m.killedBecause !== undefined) return;
+      m.killedBecause = `was replaced because ${reason}`;
+      m.state = "Unhealthy";
+      this.log.warn({ endpoint: ep.key, instanceId, reason }, "routing reported the instance failing; replacing it");
+      this.changed(ep);
+      void m.instance.stop(this.cfg.stopGraceMs);
+      return;
+    }
   }
 
   instanceExit(instanceId: string): InstanceExit | undefined {
@@ -861,6 +875,8 @@ export class Reconciler implements LiveStateReader {
       const m = ep.instances.get(instanceId);
       if (m === undefined) continue;
       if (m.state !== "Healthy" && m.state !== "Unhealthy") return;
+      // Already being replaced: a /ping that still answers must not put it back in rotation.
+      if (m.killedBecause !== undefined) return;
       if (result.ok) {
         m.probeFailures = 0;
         if (m.state === "Unhealthy") {
