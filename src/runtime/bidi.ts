@@ -214,7 +214,7 @@ class Bridge {
       instanceId: this.instanceId,
       ended: this.ended,
       bufferedBytes: () => this.bufferedBytes(),
-      expire: () => session.setDrainDeadline(0),
+      expireAfter: (deadlineMs) => session.setDrainDeadline(deadlineMs),
     });
     options.observer.started(this.lease);
     void session.closed.then((summary) => options.observer.summary(this.lease, summary));
