@@ -68,7 +68,7 @@ describe("rollout, scaling and delete with sessions open", () => {
 
   it("UpdateEndpoint while 20 sessions stream: each ends when its client ends it; new sessions land on the new variant", async () => {
     await deployEndpoint(sluice.url, "roll", { variants: [{ name: "blue" }] });
-    const old: (Session & { pid: number })[] = [];
+    const old: (Session & { pid: number; variant: string })[] = [];
     for (let i = 0; i < 20; i++) old.push(await open(sluice, "roll"));
     const oldPid = old[0]!.pid;
     pids.add(oldPid);
