@@ -294,9 +294,11 @@ export class Reconciler implements LiveStateReader {
       } else if (rec.status === "InService" && healthy < desired) {
         const slot = ep?.slots.get(variantName);
         const why = slot?.lastError === undefined ? "" : `: ${slot.lastError}`;
+        // A crash loop says so: how many failures in a row, so an operator sees it is looping.
+        const loop = slot !== undefined && slot.crashes > 1 ? ` (${slot.crashes} failures in a row, retrying with backoff)` : "";
         status.push({
           Status: "Updating",
-          StatusMessage: `Replacing instances, ${healthy} of ${desired} healthy${why}`.slice(0, 1024),
+          StatusMessage: `Replacing instances, ${healthy} of ${desired} healthy${loop}${why}`.slice(0, 1024),
           StartTime: slot?.lastFailureAt ? slot.lastFailureAt / 1000 : since,
         });
       }
