@@ -56,6 +56,11 @@ describe("protocol errors", () => {
     assert.deepEqual((await h.call("ListModels")).body.Models, []);
   });
 
+  it("refuses a signing region that cannot be part of an ARN", async (t) => {
+    const h = await setup(t);
+    assertError(await h.call("ListModels", {}, "US_EAST"), "ValidationException", '"US_EAST" is not a valid region name.');
+  });
+
   it("answers an empty body like {}", async (t) => {
     const h = await setup(t);
     const res = await h.call("ListEndpoints", "");
@@ -183,6 +188,7 @@ describe("models", () => {
       /does not exist on this machine/,
     );
     assertError(await create({ Image: "/opt/models/missing" }), "ValidationException", /has no sluice-model.json/);
+    assertError(await create({ Image: "./models/missing" }), "ValidationException", /has no sluice-model.json/);
     assertError(await create({ Image: "sluice/echo", Mode: "MultiModel" }), "ValidationException", /MultiModel is not supported by Sluice/);
     assertError(
       await create({ Image: "sluice/echo", ModelPackageName: "pkg" }),
@@ -555,6 +561,40 @@ describe("endpoints", () => {
     );
   });
 
+  it("carries instance counts and weights over with RetainAllVariantProperties, except those excluded", async (t) => {
+    const h = await setup(t);
+    await model(h, "m");
+    await config(h, "c1", "m", 1);
+    await config(h, "c2", "m", 1);
+    await config(h, "c3", "m", 1);
+    await h.call("CreateEndpoint", { EndpointName: "ep", EndpointConfigName: "c1" });
+    await untilStatus(h, "ep", "InService");
+    await h.call("UpdateEndpointWeightsAndCapacities", {
+      EndpointName: "ep",
+      DesiredWeightsAndCapacities: [{ VariantName: "AllTraffic", DesiredWeight: 3, DesiredInstanceCount: 2 }],
+    });
+    await untilStatus(h, "ep", "InService");
+    await h.call("UpdateEndpoint", { EndpointName: "ep", EndpointConfigName: "c2", RetainAllVariantProperties: true });
+    let d = await until2(h, async () => {
+      const r = await h.call("DescribeEndpoint", { EndpointName: "ep" });
+      return r.body.EndpointStatus === "InService" && r.body.EndpointConfigName === "c2" ? r.body : undefined;
+    });
+    assert.equal(d.ProductionVariants[0].DesiredInstanceCount, 2);
+    assert.equal(d.ProductionVariants[0].DesiredWeight, 3);
+    await h.call("UpdateEndpoint", {
+      EndpointName: "ep",
+      EndpointConfigName: "c3",
+      RetainAllVariantProperties: true,
+      ExcludeRetainedVariantProperties: [{ VariantPropertyType: "DesiredInstanceCount" }],
+    });
+    d = await until2(h, async () => {
+      const r = await h.call("DescribeEndpoint", { EndpointName: "ep" });
+      return r.body.EndpointStatus === "InService" && r.body.EndpointConfigName === "c3" ? r.body : undefined;
+    });
+    assert.equal(d.ProductionVariants[0].DesiredInstanceCount, 1);
+    assert.equal(d.ProductionVariants[0].DesiredWeight, 3);
+  });
+
   it("deletes an endpoint: Deleting, instances stopped, then gone", async (t) => {
     const h = await setup(t);
     await model(h, "m");
@@ -640,6 +680,21 @@ describe("tags", () => {
       "1 validation error detected: Value '10' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 50",
     );
     assert.equal((await h.call("ListTags", { ResourceArn: resource })).body.Tags.length, 50);
+  });
+
+  // With at most 50 tags and MaxResults at least 50, ListTags never pages; order is what matters.
+  it("lists tags in the order they were added, re-added keys last", async (t) => {
+    const h = await setup(t);
+    await model(h, "m");
+    const resource = arn("model", "m");
+    const tags = Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: `${i}` }));
+    await h.call("AddTags", { ResourceArn: resource, Tags: tags });
+    await h.call("DeleteTags", { ResourceArn: resource, TagKeys: tags.slice(0, 10).map((t) => t.Key) });
+    await h.call("AddTags", { ResourceArn: resource, Tags: tags.slice(0, 10) });
+    const first = await h.call("ListTags", { ResourceArn: resource, MaxResults: 50 });
+    assert.equal(first.body.Tags.length, 50);
+    assert.deepEqual(first.body.Tags.slice(0, 2), [{ Key: "k10", Value: "10" }, { Key: "k11", Value: "11" }]);
+    assert.deepEqual(first.body.Tags.at(-1), { Key: "k9", Value: "9" });
   });
 
   it("refuses tags on resources that do not exist or cannot exist here", async (t) => {

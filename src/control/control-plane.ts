@@ -96,9 +96,11 @@ export class ControlPlane {
   private readonly accountId: string;
   private readonly log: ControlLogger;
   private readonly nowMs: () => number;
+  private readonly dataDir: string;
 
   private constructor(options: ControlPlaneOptions, store: Store) {
     this.store = store;
+    this.dataDir = options.dataDir;
     this.hosts = options.hosts;
     this.drainer = options.drainer ?? noSessionDrainer;
     this.accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
@@ -130,9 +132,9 @@ export class ControlPlane {
     return plane;
   }
 
-  /** Where an instance's log lives (for `sluice logs` and LogStreamArn). */
+  /** Where the endpoint's instance logs live: `<dataDir>/logs/<endpoint>/<instanceId>.log`. */
   logDir(endpointName: string): string {
-    return join(this.store.path, "..", "logs", endpointName);
+    return join(this.dataDir, "logs", endpointName);
   }
 
   async handle(req: ControlRequest): Promise<ControlResponse> {
@@ -151,13 +153,18 @@ export class ControlPlane {
     if (!isPlainObject(input)) {
       return error(new AwsError("SerializationException", 400, "The request body must be a JSON object."));
     }
+    const region = req.region ?? DEFAULT_REGION;
+    if (!/^[a-z0-9-]{1,64}$/.test(region)) {
+      // It becomes part of every ARN this request creates; ARN patterns allow nothing else.
+      return error(new AwsError("ValidationException", 400, `"${region.slice(0, 64)}" is not a valid region name.`));
+    }
     const ctx: OperationContext = {
       store: this.store,
       hosts: this.hosts,
       reconciler: this.reconciler,
       drainer: this.drainer,
       accountId: this.accountId,
-      region: req.region ?? DEFAULT_REGION,
+      region,
       requestId: req.requestId,
       now: () => this.nowMs() / 1000,
     };

@@ -18,9 +18,11 @@ export class FakeHost implements Host {
   readonly kind = "process" as const;
   readonly started: FakeInstance[] = [];
   readonly reaped: InstanceRecord[][] = [];
+  /** While true, instances started get a /ping that answers 503 for good (a model still loading). */
+  hold = false;
 
   handles(image: string): boolean {
-    return image.startsWith("sluice/") || image.startsWith("fake/") || image.startsWith("/") || image.startsWith("file://");
+    return ["sluice/", "fake/", "/", "file://", "./"].some((p) => image.startsWith(p));
   }
 
   async inspect(image: string): Promise<ImageInfo> {
@@ -34,7 +36,7 @@ export class FakeHost implements Host {
   async start(spec: InstanceSpec): Promise<Instance> {
     mkdirSync(dirname(spec.logFile), { recursive: true });
     appendFileSync(spec.logFile, `starting ${spec.instanceId}\n`);
-    const instance = await FakeInstance.start(spec);
+    const instance = await FakeInstance.start(spec, this.hold);
     this.started.push(instance);
     return instance;
   }
@@ -73,10 +75,10 @@ export class FakeInstance implements Instance {
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
   }
 
-  static async start(spec: InstanceSpec): Promise<FakeInstance> {
+  static async start(spec: InstanceSpec, held = false): Promise<FakeInstance> {
     let self: FakeInstance | undefined;
     const server = createServer((req, res) => {
-      const ok = spec.image !== "fake/never-ready" && self?.unhealthy !== true;
+      const ok = spec.image !== "fake/never-ready" && self?.unhealthy !== true && !held;
       res.writeHead(req.url === "/ping" && ok ? 200 : 503).end();
     });
     server.listen(0, "127.0.0.1");
