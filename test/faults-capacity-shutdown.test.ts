@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { after, describe, it } from "node:test";
 import { isAlive, killGroups, listInstances } from "./helpers/control.js";
-import { deployEndpoint } from "./helpers/deploy.js";
+import { deployAt } from "./helpers/deploy.js";
 import { openSession, sample, scrape, type Session } from "./helpers/fault-harness.js";
 import { startSluice, waitFor, type SluiceProcess } from "./helpers/sluice.js";
 
@@ -28,7 +28,7 @@ describe("the per-instance session cap", () => {
   it("gives 503 once full, never spills into another variant, and admits again when a session ends", async () => {
     const sluice = await startSluice({ args: ["--max-sessions-per-instance", "2"] });
     runs.push(sluice);
-    await deployEndpoint(sluice.url, "capped", { variants: [{ name: "main", weight: 1 }, { name: "spare", weight: 0 }] });
+    await deployAt(sluice.url, "capped", { variants: [{ name: "main", weight: 1 }, { name: "spare", weight: 0 }] });
     const labels = { endpoint: "capped", variant: "main" };
     const first = await opened(sluice, "capped");
     const second = await opened(sluice, "capped");
@@ -73,7 +73,7 @@ describe("SIGTERM with sessions open", () => {
   it("refuses new sessions, lets open ones complete within the deadline, expires the rest, exits 0 with no instance left", async () => {
     const sluice = await startSluice({ args: ["--drain-deadline", "4s"] });
     runs.push(sluice);
-    await deployEndpoint(sluice.url, "closing", { instances: 2 });
+    await deployAt(sluice.url, "closing", { instances: 2 });
     const instancePids = (await listInstances(sluice, "closing")).map((r) => r.Pid!);
     for (const p of instancePids) pids.add(p);
     const polite = [await opened(sluice, "closing"), await opened(sluice, "closing")];

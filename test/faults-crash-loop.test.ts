@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { DescribeEndpointCommand, type SageMakerClient } from "@aws-sdk/client-sagemaker";
 import { InvokeEndpointCommand } from "@aws-sdk/client-sagemaker-runtime";
 import { killGroups, listInstances, runtime, sagemaker, writeLocalModel } from "./helpers/control.js";
-import { deployEndpoint } from "./helpers/deploy.js";
+import { deployAt } from "./helpers/deploy.js";
 import { CRASHES_ON_FILE_MODEL, openSession, sample, scrape } from "./helpers/fault-harness.js";
 import { startSluice, waitFor, type SluiceProcess } from "./helpers/sluice.js";
 
@@ -28,8 +28,8 @@ describe("a crash loop", () => {
       labels: { "com.amazonaws.sagemaker.capabilities.bidirectional-streaming": "true" },
     });
     await Promise.all([
-      deployEndpoint(sluice.url, "flaky", { image, environment: { CRASH_FILE: join(scratch, "crash") } }),
-      deployEndpoint(sluice.url, "steady"),
+      deployAt(sluice.url, "flaky", { image, environment: { CRASH_FILE: join(scratch, "crash") } }),
+      deployAt(sluice.url, "steady"),
     ]);
   });
   after(async () => {
@@ -55,7 +55,9 @@ describe("a crash loop", () => {
       assert.equal(d.EndpointStatus, "InService", "InService throughout");
       const v = d.ProductionVariants![0]!;
       const restarts = sample(await scrape(sluice.url), "sluice_instance_restarts_total", { endpoint: "flaky" });
-      return restarts >= 2 && v.VariantStatus?.[0]?.StatusMessage?.includes("failures in a row") ? d : undefined;
+      const message = v.VariantStatus?.[0]?.StatusMessage ?? "";
+      // The instance's last log lines join the message once read: wait for them too.
+      return restarts >= 2 && message.includes("failures in a row") && message.includes("crashes-on-file: FATAL") ? d : undefined;
     });
     const variant = looping.ProductionVariants![0]!;
     assert.equal(variant.CurrentInstanceCount, 0);

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { DescribeEndpointCommand } from "@aws-sdk/client-sagemaker";
 import { isAlive, killGroups, listInstances, sagemaker } from "./helpers/control.js";
-import { deployEndpoint } from "./helpers/deploy.js";
+import { deployAt } from "./helpers/deploy.js";
 import { connect, openSession, sample, scrape, type Session } from "./helpers/fault-harness.js";
 import { startSluice, waitFor, type SluiceProcess } from "./helpers/sluice.js";
 
@@ -27,7 +27,7 @@ describe("an instance SIGKILLed mid-stream", () => {
 
   before(async () => {
     sluice = await startSluice({ args: ["--probe-interval", "300ms"] });
-    await deployEndpoint(sluice.url, "mortal", { instances: 2 });
+    await deployAt(sluice.url, "mortal", { instances: 2 });
   });
   after(async () => {
     await sluice?.cleanup();
@@ -117,7 +117,7 @@ describe("an instance stopped with SIGSTOP (no pongs, no /ping)", () => {
     sluice = await startSluice({
       args: ["--ping-interval", "200ms", "--probe-interval", "300ms", "--probe-failures", "3", "--instance-stop-grace", "10m"],
     });
-    await deployEndpoint(sluice.url, "hangs", { instances: 2 });
+    await deployAt(sluice.url, "hangs", { instances: 2 });
   });
   after(async () => {
     for (const pid of pids) {

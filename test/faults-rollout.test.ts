@@ -16,7 +16,7 @@ import {
   type SageMakerClient,
 } from "@aws-sdk/client-sagemaker";
 import { isAlive, killGroups, listInstances, sagemaker } from "./helpers/control.js";
-import { deployEndpoint } from "./helpers/deploy.js";
+import { deployAt } from "./helpers/deploy.js";
 import { connect, openSession, sample, scrape, type Session } from "./helpers/fault-harness.js";
 import { startSluice, waitFor, type SluiceProcess } from "./helpers/sluice.js";
 
@@ -67,7 +67,7 @@ describe("rollout, scaling and delete with sessions open", () => {
   });
 
   it("UpdateEndpoint while 20 sessions stream: each ends when its client ends it; new sessions land on the new variant", async () => {
-    await deployEndpoint(sluice.url, "roll", { variants: [{ name: "blue" }] });
+    await deployAt(sluice.url, "roll", { variants: [{ name: "blue" }] });
     const old: (Session & { pid: number; variant: string })[] = [];
     for (let i = 0; i < 20; i++) old.push(await open(sluice, "roll"));
     const oldPid = old[0]!.pid;
@@ -119,7 +119,7 @@ describe("rollout, scaling and delete with sessions open", () => {
   it("a session still open past the drain deadline gets DrainDeadlineExceeded, after everything it was sent (regression: its Message said 0 ms)", async () => {
     const sm2 = sagemaker(short);
     try {
-      await deployEndpoint(short.url, "late", { variants: [{ name: "blue" }] });
+      await deployAt(short.url, "late", { variants: [{ name: "blue" }] });
       const lingering = [await open(short, "late"), await open(short, "late")];
       const oldPid = lingering[0]!.pid;
       pids.add(oldPid);
@@ -148,7 +148,7 @@ describe("rollout, scaling and delete with sessions open", () => {
   });
 
   it("UpdateEndpointWeightsAndCapacities: weights apply to the next session; scale-in drains the retired instance", async () => {
-    await deployEndpoint(sluice.url, "dial", { variants: [{ name: "a", weight: 1, instances: 2 }, { name: "b", weight: 0, instances: 1 }] });
+    await deployAt(sluice.url, "dial", { variants: [{ name: "a", weight: 1, instances: 2 }, { name: "b", weight: 0, instances: 1 }] });
     // One session on each instance of a (least-loaded), pinned there.
     const onA = [await open(sluice, "dial"), await open(sluice, "dial")];
     assert.deepEqual(onA.map((s) => s.variant), ["a", "a"]);
@@ -191,7 +191,7 @@ describe("rollout, scaling and delete with sessions open", () => {
   });
 
   it("DeleteEndpoint refuses new sessions and drains the open ones", async () => {
-    await deployEndpoint(sluice.url, "doomed");
+    await deployAt(sluice.url, "doomed");
     const s = await open(sluice, "doomed");
     pids.add(s.pid);
     await sm.send(new DeleteEndpointCommand({ EndpointName: "doomed" }));

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { killGroups, listInstances, writeLocalModel } from "./helpers/control.js";
-import { deployEndpoint } from "./helpers/deploy.js";
+import { deployAt } from "./helpers/deploy.js";
 import { openSession, sample, scrape, type Session } from "./helpers/fault-harness.js";
 import { REPO_ROOT, startSluice, waitFor, type SluiceProcess } from "./helpers/sluice.js";
 
@@ -54,8 +54,8 @@ describe("instances whose WebSocket upgrade fails", () => {
     // A long quarantine, so "the next sessions go elsewhere" cannot be luck of timing.
     sluice = await startSluice({ args: ["--ws-connect-timeout", "1s", "--instance-quarantine", "5m"] });
     await Promise.all([
-      deployEndpoint(sluice.url, "refuser", { image, instances: 2, environment: { LOCK_FILE: join(scratch, "refuser.lock"), MODE: "refuse" } }),
-      deployEndpoint(sluice.url, "slowpoke", { image, instances: 2, environment: { LOCK_FILE: join(scratch, "slowpoke.lock"), MODE: "hold" } }),
+      deployAt(sluice.url, "refuser", { image, instances: 2, environment: { LOCK_FILE: join(scratch, "refuser.lock"), MODE: "refuse" } }),
+      deployAt(sluice.url, "slowpoke", { image, instances: 2, environment: { LOCK_FILE: join(scratch, "slowpoke.lock"), MODE: "hold" } }),
     ]);
     for (const r of await listInstances(sluice)) pids.add(r.Pid!);
   });
@@ -109,7 +109,7 @@ describe("instances whose WebSocket upgrade fails", () => {
     const quick = await startSluice({ args: ["--instance-quarantine", "0ms", "--probe-interval", "300ms"] });
     try {
       const image = writeLocalModel(scratch, "split2", SPLIT_MODEL, BIDI_MANIFEST);
-      await deployEndpoint(quick.url, "thrice", { image, instances: 1, environment: { LOCK_FILE: join(scratch, "thrice.lock"), MODE: "refuse" } });
+      await deployAt(quick.url, "thrice", { image, instances: 1, environment: { LOCK_FILE: join(scratch, "thrice.lock"), MODE: "refuse" } });
       const [bad] = await listInstances(quick, "thrice");
       pids.add(bad!.Pid!);
       for (let i = 0; i < 3; i++) {

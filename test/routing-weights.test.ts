@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import type * as http2 from "node:http2";
 import { after, before, describe, it } from "node:test";
-import { deployEndpoint } from "./helpers/deploy.js";
+import { deployAt } from "./helpers/deploy.js";
 import { connect, openSession, sample, scrape } from "./helpers/fault-harness.js";
 import { startSluice, type SluiceProcess } from "./helpers/sluice.js";
 
@@ -36,7 +36,7 @@ describe("seeded weighted routing", () => {
 
   before(async () => {
     [a, b] = await Promise.all([startSluice({ args: ["--routing-seed", "20251"] }), startSluice({ env: { SLUICE_ROUTING_SEED: "20251" } })]);
-    await Promise.all([a, b].map((s) => deployEndpoint(s.url, "split", { variants: VARIANTS })));
+    await Promise.all([a, b].map((s) => deployAt(s.url, "split", { variants: VARIANTS })));
   });
   after(async () => {
     await a?.cleanup();
