@@ -63,6 +63,12 @@ describe("the per-instance session cap", () => {
     assert.equal(sample(metrics, "sluice_sessions_active", { endpoint: "capped", variant: "spare" }), 1);
     for (const s of [second, fourth, spare]) await s.finish();
     const end = await scrape(sluice.url);
+    // Bytes each way, to the byte: what the main variant's clients sent, and what they received.
+    const onMain = [first, second, third, fourth];
+    const bytes = (texts: string[]) => texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
+    assert.equal(sample(end, "sluice_payload_bytes_total", { ...labels, direction: "in" }), bytes(onMain.flatMap((s) => s.sent)));
+    assert.equal(sample(end, "sluice_payload_bytes_total", { ...labels, direction: "out" }), bytes(onMain.flatMap((s) => s.received)));
+    assert.equal(sample(end, "sluice_payload_parts_total", { ...labels, direction: "out" }), onMain.flatMap((s) => s.received).length);
     assert.equal(sample(end, "sluice_sessions_active", { endpoint: "capped" }), 0);
     assert.equal(sample(end, "sluice_session_errors_total", { endpoint: "capped" }), 0);
     assert.equal(sample(end, "sluice_payload_parts_total", { ...labels, direction: "in" }), 7, "info and CloseStream from first and second, info from third, admitted and CloseStream from fourth");

@@ -11,6 +11,8 @@ export interface Session {
   headers: http2.IncomingHttpHeaders;
   /** Text of every PayloadPart received so far, in order. */
   received: string[];
+  /** Every message this helper sent, in order. */
+  sent: string[];
   /** The exception event, once one arrived. */
   error: StreamError | undefined;
   /** Kinds of the response messages in arrival order ("part", "stream-error", …). */
@@ -51,6 +53,11 @@ export async function openSession(options: OpenOptions): Promise<Session> {
   const status = Number(headers[":status"]);
   const received: string[] = [];
   const kinds: string[] = [];
+  const sent: string[] = [];
+  const sendText = (message: string): Promise<void> => {
+    sent.push(message);
+    return bidi.send(utf8(message));
+  };
   let error: StreamError | undefined;
   let ended = false;
   let seen = 0;
@@ -59,6 +66,7 @@ export async function openSession(options: OpenOptions): Promise<Session> {
     status,
     headers,
     received,
+    sent,
     kinds,
     get error() {
       return error;
@@ -68,21 +76,21 @@ export async function openSession(options: OpenOptions): Promise<Session> {
     }),
     isEnded: () => ended,
     errorBody: async () => JSON.parse((await bidi.body).toString("utf8")) as Record<string, unknown>,
-    send: (message) => bidi.send(utf8(message)),
+    send: sendText,
     roundTrip: async (message) => {
       const before = received.length;
-      await bidi.send(utf8(message));
+      await sendText(message);
       await waitFor(`the echo of ${message}`, () => (received.length > before || ended ? true : undefined), 30_000, 10);
       if (received[before] !== message) throw new Error(`expected the echo of ${message}, got ${received[before] ?? "the end"}`);
     },
     info: async () => {
       const before = received.length;
-      await bidi.send(utf8('{"type":"sluice.echo.info"}'));
+      await sendText('{"type":"sluice.echo.info"}');
       await waitFor("sluice.echo.info", () => (received.length > before || ended ? true : undefined), 30_000, 10);
       return JSON.parse(received[before]!) as { instanceId: string; pid: number };
     },
     finish: async () => {
-      await bidi.send(utf8('{"type":"CloseStream"}'));
+      await sendText('{"type":"CloseStream"}');
       await bidi.end();
       await s.ended;
     },
