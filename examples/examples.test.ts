@@ -10,7 +10,8 @@ import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { resolveCliCredentials } from "../src/cli/api-client.js";
 import { controlClient, deployEndpoint, readReport, testModelDir } from "../test/helpers/deploy.js";
-import { REPO_ROOT, startSluice, type SluiceProcess } from "../test/helpers/sluice.js";
+import { DescribeEndpointCommand } from "@aws-sdk/client-sagemaker";
+import { REPO_ROOT, startSluice, waitFor, type SluiceProcess } from "../test/helpers/sluice.js";
 
 const run = promisify(execFile);
 
@@ -104,4 +105,30 @@ test("a bad endpoint name is reported as AWS's client names the error, with exit
     assert.match(String(err.stderr), /InputValidationError \[HTTP 400\]: Endpoint no-such-endpoint of account 000000000000 not found\./);
     return true;
   });
+});
+
+test("the send-words command that `sluice serve --deploy-examples` (npm start) prints runs as printed (with a 50 ms interval)", async () => {
+  const started = await startSluice({ withTestKey: false, env: keylessEnv(), args: ["--deploy-examples"] });
+  try {
+    const line = await waitFor("the Try: line", () => started.output().split("\n").find((l) => l.includes("send-words")), 30_000, 50);
+    const [program, script, ...args] = line.trim().split(/\s+/);
+    assert.equal(program, "node");
+    assert.equal(script, "dist/examples/send-words.js");
+    assert.deepEqual(args, ["--endpoint-url", started.url, "--data-dir", started.dataDir]);
+    const credentials = resolveCliCredentials({ endpointUrl: started.url, region: "us-east-1", dataDir: started.dataDir }, {});
+    const sm = controlClient(started.url, credentials);
+    try {
+      await waitFor("the echo example InService", async () => {
+        const d = await sm.send(new DescribeEndpointCommand({ EndpointName: "echo" }));
+        return d.EndpointStatus === "InService" ? true : undefined;
+      }, 60_000, 100);
+    } finally {
+      sm.destroy();
+    }
+    const { stdout } = await run(process.execPath, [script!, ...args, "--interval", "50ms"], { cwd: REPO_ROOT, env: keylessEnv(), timeout: 60_000 });
+    assert.equal(stdout.trim().split("\n").filter((l) => l.startsWith("< UTF8: ")).length, 5, stdout);
+    assert.match(stdout, /Session ended\.\n$/);
+  } finally {
+    await started.cleanup();
+  }
 });

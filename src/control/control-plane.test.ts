@@ -595,6 +595,32 @@ describe("endpoints", () => {
     assert.equal(d.ProductionVariants[0].DesiredWeight, 3);
   });
 
+  it("refuses instance counts beyond the machine's limit with ResourceLimitExceeded", async (t) => {
+    const h = await setup(t, { maxInstances: 3 });
+    await model(h, "m");
+    await config(h, "two", "m", 2);
+    await config(h, "many", "m", 4);
+    const limit = (used: number, delta: number): string =>
+      `The account-level service limit 'instances' is 3 Instances, with current utilization of ${used} Instances and a request delta of ${delta} Instances. Raise Sluice's instance limit (ControlPlane option maxInstances) if this machine can take more.`;
+    assertError(await h.call("CreateEndpoint", { EndpointName: "big", EndpointConfigName: "many" }), "ResourceLimitExceeded", limit(0, 4));
+    await h.call("CreateEndpoint", { EndpointName: "ep", EndpointConfigName: "two" });
+    await untilStatus(h, "ep", "InService");
+    // A rollout runs the new instances beside the old: 2 + 2 > 3.
+    assertError(await h.call("UpdateEndpoint", { EndpointName: "ep", EndpointConfigName: "two" }), "ResourceLimitExceeded", limit(2, 2));
+    assertError(
+      await h.call("UpdateEndpointWeightsAndCapacities", {
+        EndpointName: "ep",
+        DesiredWeightsAndCapacities: [{ VariantName: "AllTraffic", DesiredInstanceCount: 4 }],
+      }),
+      "ResourceLimitExceeded",
+      limit(2, 2),
+    );
+    const d = await h.call("DescribeEndpoint", { EndpointName: "ep" });
+    assert.equal(d.body.EndpointStatus, "InService");
+    assert.equal(d.body.ProductionVariants[0].DesiredInstanceCount, 2);
+    assert.deepEqual((await h.call("ListEndpoints")).body.Endpoints.map((e: any) => e.EndpointName), ["ep"]);
+  });
+
   it("deletes an endpoint: Deleting, instances stopped, then gone", async (t) => {
     const h = await setup(t);
     await model(h, "m");

@@ -34,6 +34,7 @@ import { isPlainObject } from "./validate.js";
 
 export const DEFAULT_ACCOUNT_ID = "000000000000";
 export const DEFAULT_REGION = "us-east-1";
+export const DEFAULT_MAX_INSTANCES = 64;
 
 export interface ControlRequest {
   /** The X-Amz-Target header, e.g. `SageMaker.CreateEndpoint` or `Sluice.ListInstances`. */
@@ -57,6 +58,12 @@ export interface ControlPlaneOptions
   hosts: HostResolver;
   /** 12 digits, the account in every ARN. Default `000000000000`. */
   accountId?: string;
+  /**
+   * How many instances all endpoints together may ask for; more is ResourceLimitExceeded, like
+   * SageMaker's account quota, so a typo in InitialInstanceCount cannot fork-bomb the machine.
+   * Default 64.
+   */
+  maxInstances?: number;
   drainer?: SessionDrainer;
   logger?: ControlLogger;
   /** Epoch milliseconds; replaceable for tests. */
@@ -97,10 +104,12 @@ export class ControlPlane {
   private readonly log: ControlLogger;
   private readonly nowMs: () => number;
   private readonly dataDir: string;
+  private readonly maxInstances: number;
 
   private constructor(options: ControlPlaneOptions, store: Store) {
     this.store = store;
     this.dataDir = options.dataDir;
+    this.maxInstances = options.maxInstances ?? DEFAULT_MAX_INSTANCES;
     this.hosts = options.hosts;
     this.drainer = options.drainer ?? noSessionDrainer;
     this.accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
@@ -166,6 +175,7 @@ export class ControlPlane {
       accountId: this.accountId,
       region,
       requestId: req.requestId,
+      maxInstances: this.maxInstances,
       now: () => this.nowMs() / 1000,
     };
     try {

@@ -663,8 +663,22 @@ export class Reconciler implements LiveStateReader {
         instanceType: v.instanceType,
         logFile,
         labels: { "sluice.instance-id": instanceId, "sluice.endpoint": d.endpointName, "sluice.variant": v.variantName },
+        // Recorded before the instance is ready: if Sluice dies while it starts, the next run reaps it.
+        onSpawned: (record) =>
+          this.store.insertInstance({
+            instanceId,
+            endpointName: d.endpointName,
+            deploymentId: d.id,
+            variantName: v.variantName,
+            hostKind: host.kind,
+            pid: record.pid,
+            startTimeMs: record.startTimeMs,
+            containerId: record.containerId,
+            logFile,
+          }),
       });
     } catch (err) {
+      this.store.deleteInstance(instanceId);
       const lines = await tailLines(logFile);
       throw new StartFailure(
         withLogLines(`Instance ${instanceId} of variant ${v.variantName} could not be started: ${(err as Error).message}.`, lines),
@@ -733,13 +747,15 @@ export class Reconciler implements LiveStateReader {
         throw await this.startFailure(m, `exited (${describeExit(m.exit)}) before answering GET /ping`);
       }
       const remaining = deadline - monotonic();
-      if (remaining <= 0) {
+      // At least one probe, however late: the host may have spent the budget waiting for the
+      // port, and the reason should say what the instance answered.
+      if (remaining <= 0 && last !== undefined) {
         throw await this.startFailure(
           m,
           `did not answer GET /ping with 200 within ${formatDuration(timeoutMs)} (${last?.detail ?? "no answer"})`,
         );
       }
-      const budget = Math.min(this.cfg.pingTimeoutMs, remaining);
+      const budget = last === undefined ? this.cfg.pingTimeoutMs : Math.min(this.cfg.pingTimeoutMs, remaining);
       const result = await ping(m.instance.host, m.instance.port, budget);
       // A probe cut short by the deadline says nothing about the instance; keep what it said before.
       if (!(result.timedOut && budget < this.cfg.pingTimeoutMs && last !== undefined)) last = result;

@@ -3,6 +3,7 @@
 // side ends. Failures before the 200 are HTTP errors in AWS shape; after it, exception events
 // that follow everything the container sent.
 import type * as http2 from "node:http2";
+import { constants } from "node:http2";
 import type { Logger } from "pino";
 import { AwsError, isAwsError } from "../protocol/aws-error.js";
 import { isEventStreamFailure } from "../protocol/event-stream-failure.js";
@@ -214,7 +215,7 @@ class Bridge {
       instanceId: this.instanceId,
       ended: this.ended,
       bufferedBytes: () => this.bufferedBytes(),
-      expireAfter: (deadlineMs) => session.setDrainDeadline(deadlineMs),
+      expireAfter: (deadlineMs) => this.expireAfter(deadlineMs),
     });
     options.observer.started(this.lease);
     void session.closed.then((summary) => options.observer.summary(this.lease, summary));
@@ -234,6 +235,22 @@ class Bridge {
       if (!this.finished) stream.resume();
     });
     stream.resume();
+  }
+
+  /**
+   * Draining began: past `deadlineMs` the session ends with DrainDeadlineExceeded after what the
+   * container sent (the sidecar's timer, so the Message names the deadline it was given). That
+   * error waits behind whatever the client has not read, and a client that reads nothing would
+   * hold the drain (and shutdown) forever: after the close grace its stream is reset.
+   */
+  private expireAfter(deadlineMs: number): void {
+    this.session.setDrainDeadline(deadlineMs);
+    setTimeout(() => {
+      if (this.finished) return;
+      this.session.cancel();
+      this.finish(this.ending?.error);
+      if (!this.stream.destroyed) this.stream.close(constants.NGHTTP2_CANCEL);
+    }, deadlineMs + this.options.closeGraceMs).unref();
   }
 
   /** Bytes this session holds: HTTP/2 output not yet sent, queued input, WebSocket buffer. */
@@ -263,6 +280,15 @@ class Bridge {
 
   private onEnd(): void {
     if (this.finished) return;
+    // The whole HTTP/2 stream is already closed (the client's connection went away): nothing
+    // can be sent any more. Node does not destroy such a stream, nor emit 'close', while a
+    // write it can never send is pending, so this is the last word we get: end it as a cancel.
+    if (this.stream.closed) {
+      this.session.cancel();
+      this.finish(this.ending?.error);
+      this.stream.destroy();
+      return;
+    }
     try {
       this.reader.end();
     } catch (err) {

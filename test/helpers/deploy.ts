@@ -130,23 +130,27 @@ export function readReport(file: string): Record<string, unknown>[] {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-/** The value of an unlabelled gauge or the sum of a metric's series in a Prometheus text page. */
-export function metricValue(page: string, name: string): number {
+/**
+ * The value of an unlabelled gauge, or the sum of a metric's series in a Prometheus text page
+ * (only the series carrying every label in `labels`, when given).
+ */
+export function metricValue(page: string, name: string, labels: Record<string, string> = {}): number {
   let sum = 0;
   let found = false;
   for (const line of page.split("\n")) {
     if (line.startsWith("#")) continue;
-    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`).exec(line);
-    if (m) {
-      sum += Number(m[1]);
-      found = true;
-    }
+    const m = /^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{([^}]*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const set = m[2] ?? "";
+    if (!Object.entries(labels).every(([k, v]) => set.split(",").includes(`${k}="${v}"`))) continue;
+    sum += Number(m[3]);
+    found = true;
   }
-  if (!found) throw new Error(`metric ${name} not on the page`);
+  if (!found) throw new Error(`metric ${name} ${JSON.stringify(labels)} not on the page`);
   return sum;
 }
 
-export async function fetchMetric(url: string, name: string): Promise<number> {
+export async function fetchMetric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
   const res = await fetch(new URL("/metrics", url));
-  return metricValue(await res.text(), name);
+  return metricValue(await res.text(), name, labels);
 }
