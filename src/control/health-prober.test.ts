@@ -46,15 +46,14 @@ describe("health prober", () => {
     assert.equal(flaky!.hasExited, false);
   });
 
-  it("counts routing's reports like failed probes", async (t) => {
+  it("replaces an instance at routing's first report (routing counted the failures in a row)", async (t) => {
     const host = new FakeHost();
     // Probes alone would never kill it: they all succeed.
     const h = await openHarness(t, [host], { unhealthyThreshold: 2, probeIntervalMs: 60_000 });
     await deployed(h);
     const [target] = host.running();
-    h.plane.live.reportInstanceFailure(target!.instanceId, "WebSocket upgrade refused");
+    h.plane.live.reportInstanceFailure(target!.instanceId, "3 WebSocket upgrades in a row failed");
     assert.equal(instancesOf(h.plane)[0]?.inRotation, false);
-    h.plane.live.reportInstanceFailure(target!.instanceId, "WebSocket upgrade refused");
     await until(h.plane, () => instancesOf(h.plane).find((i) => i.instanceId !== target!.instanceId && i.inRotation), "a replacement");
     assert.equal(target!.hasExited, true);
   });

@@ -2,6 +2,7 @@
 // status, their variants' weights, and which instances are in rotation. It lives in memory and is
 // cheap to read on every new session; the reconciler is its only writer.
 
+import type { InstanceExit } from "../hosting/host.js";
 import type { EndpointStatus } from "./records.js";
 
 export type LiveInstanceState =
@@ -58,8 +59,13 @@ export interface LiveStateReader {
   /** Called with the endpoint's name whenever its live state changes; returns an unsubscribe. */
   onChange(listener: (endpointName: string) => void): () => void;
   /**
-   * Routing saw this instance fail (e.g. refused WebSocket upgrades repeatedly): counted like a
-   * failed /ping probe, so enough of them get the instance replaced.
+   * Routing saw this instance fail (e.g. refused WebSocket upgrades three times in a row): it
+   * leaves rotation at once and is replaced (SIGTERM with grace, since it may still answer).
    */
   reportInstanceFailure(instanceId: string, reason: string): void;
+  /**
+   * How a recent instance's process ended, once its exit is known (an `onChange` follows it);
+   * undefined while it runs or after it has been forgotten. The runtime names it in StreamBroken.
+   */
+  instanceExit(instanceId: string): InstanceExit | undefined;
 }

@@ -101,6 +101,9 @@ interface EndpointState {
 
 class StartFailure extends Error {}
 
+/** Exits remembered for the runtime; a broken session asks within a second of the exit. */
+const RECENT_EXITS = 1024;
+
 const RUNNING_STATES: ReadonlySet<LiveInstanceState> = new Set(["Starting", "Healthy", "Unhealthy"]);
 
 export interface VariantRuntime {
@@ -138,6 +141,8 @@ export class Reconciler implements LiveStateReader {
   private readonly listeners = new Set<(endpointName: string) => void>();
   private readonly prober: HealthProber;
   private readonly idleWaiters: (() => void)[] = [];
+  /** Exits of recent instances, oldest first, so a session broken by one can say how it ended. */
+  private readonly recentExits = new Map<string, InstanceExit>();
   /** Every launch in progress, so that close() can wait for them. */
   private readonly launches = new Set<Promise<unknown>>();
   private closed = false;
@@ -260,7 +265,25 @@ export class Reconciler implements LiveStateReader {
   }
 
   reportInstanceFailure(instanceId: string, reason: string): void {
-    this.probeResult(instanceId, { ok: false, detail: reason });
+    // Routing has already counted its failures in a row; were this one more failed probe, the
+    // next /ping answered 200 would put the instance back in rotation and it would never be
+    // replaced. It still answers, so it gets the SIGTERM grace; its exit is handled like a crash
+    // (replacement, restart counted, backoff).
+    for (const ep of this.endpoints.values()) {
+      const m = ep.instances.get(instanceId);
+      if (m === undefined) continue;
+      if ((m.state !== "Healthy" && m.state !== "Unhealthy") || m.killedBecause !== undefined) return;
+      m.killedBecause = `was replaced because ${reason}`;
+      m.state = "Unhealthy";
+      this.log.warn({ endpoint: ep.key, instanceId, reason }, "routing reported the instance failing; replacing it");
+      this.changed(ep);
+      void m.instance.stop(this.cfg.stopGraceMs);
+      return;
+    }
+  }
+
+  instanceExit(instanceId: string): InstanceExit | undefined {
+    return this.recentExits.get(instanceId);
   }
 
   // ── what the API reads ────────────────────────────────────────────────────────────────────
@@ -282,9 +305,11 @@ export class Reconciler implements LiveStateReader {
       } else if (rec.status === "InService" && healthy < desired) {
         const slot = ep?.slots.get(variantName);
         const why = slot?.lastError === undefined ? "" : `: ${slot.lastError}`;
+        // A crash loop says so: how many failures in a row, so an operator sees it is looping.
+        const loop = slot !== undefined && slot.crashes > 1 ? ` (${slot.crashes} failures in a row, retrying with backoff)` : "";
         status.push({
           Status: "Updating",
-          StatusMessage: `Replacing instances, ${healthy} of ${desired} healthy${why}`.slice(0, 1024),
+          StatusMessage: `Replacing instances, ${healthy} of ${desired} healthy${loop}${why}`.slice(0, 1024),
           StartTime: slot?.lastFailureEpoch ?? since,
         });
       }
@@ -755,6 +780,8 @@ export class Reconciler implements LiveStateReader {
 
   private onExit(ep: EndpointState, m: Managed, exit: InstanceExit): void {
     m.exit = exit;
+    this.recentExits.set(m.instanceId, exit);
+    if (this.recentExits.size > RECENT_EXITS) this.recentExits.delete(this.recentExits.keys().next().value!);
     ep.instances.delete(m.instanceId);
     try {
       this.store.deleteInstance(m.instanceId);
@@ -931,6 +958,8 @@ export class Reconciler implements LiveStateReader {
       const m = ep.instances.get(instanceId);
       if (m === undefined) continue;
       if (m.state !== "Healthy" && m.state !== "Unhealthy") return;
+      // Already being replaced: a /ping that still answers must not put it back in rotation.
+      if (m.killedBecause !== undefined) return;
       if (result.ok) {
         m.probeFailures = 0;
         if (m.state === "Unhealthy") {

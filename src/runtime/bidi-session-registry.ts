@@ -5,8 +5,11 @@ export interface DrainableSession {
   readonly instanceId: string;
   /** Resolves when the session has ended, however it ended. */
   readonly ended: Promise<void>;
-  /** End it now with ModelStreamError DrainDeadlineExceeded, after what the container sent. */
-  expire(): void;
+  /**
+   * End it with ModelStreamError DrainDeadlineExceeded (after what the container sent) if it is
+   * still open `deadlineMs` from now; the Message says how long it was given.
+   */
+  expireAfter(deadlineMs: number): void;
   /** HTTP/2 output not yet sent + queued input + WebSocket buffer. */
   bufferedBytes(): number;
 }
@@ -48,16 +51,9 @@ export class BidiSessionRegistry {
       if (instanceIds === "all" || instanceIds.includes(id)) sessions.push(...set);
     }
     if (sessions.length === 0) return;
-    const all = Promise.all(sessions.map((s) => s.ended));
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<"deadline">((resolve) => {
-      timer = setTimeout(() => resolve("deadline"), deadlineMs);
-    });
-    const outcome = await Promise.race([all, deadline]);
-    clearTimeout(timer);
-    if (outcome === "deadline") {
-      for (const s of sessions) s.expire();
-      await all;
-    }
+    // Each session keeps its own deadline (the sidecar's timer), so the client is told the
+    // deadline it was given, not the moment the registry gave up waiting.
+    for (const s of sessions) s.expireAfter(deadlineMs);
+    await Promise.all(sessions.map((s) => s.ended));
   }
 }

@@ -22,10 +22,13 @@ import type { SessionLease, SessionRouter } from "../routing/session-router.js";
 import { containerUrl, DialError, openSession, type SidecarSession } from "../sidecar/index.js";
 import { BidiSessionRegistry } from "./bidi-session-registry.js";
 import { logStreamArn, modelError } from "./model-error.js";
+import type { InstanceExits } from "./instance-exits.js";
 import type { SessionObserver } from "./session-observer.js";
 
 export interface BidiContext {
   requestId: string;
+  /** performance.now() when the request arrived. */
+  receivedAt: number;
   endpointName: string;
   identity: { region: string; chain?: unknown };
   log: Logger;
@@ -44,7 +47,12 @@ export interface BidiOptions {
   idleTimeoutMs: number;
   /** True once shutdown began: new sessions get 503. */
   refusing: () => boolean;
+  /** Asked when a session breaks, so StreamBroken can name how the instance's process ended. */
+  exits?: InstanceExits;
 }
+
+/** How long a broken session waits for its instance's exit to be known before it ends without it. */
+const EXIT_WAIT_MS = 1_000;
 
 const EVENT_STREAM = "application/vnd.amazon.eventstream";
 /** Framing room around the largest payload: the envelope and the inner headers. */
@@ -58,6 +66,7 @@ export function createBidiHandler(options: BidiOptions) {
     start(stream, req.headers, ctx).catch((err: unknown) => {
       const failure = isAwsError(err) ? err : new AwsError("InternalServerError", 500, `Internal error; request id ${ctx.requestId}.`);
       if (!isAwsError(err)) ctx.log.error({ err }, "bidi session failed before 200");
+      if (!stream.destroyed && !stream.closed) options.observer.refused(ctx.endpointName, failure.type);
       respondError(stream, res, failure);
     });
   };
@@ -98,6 +107,7 @@ export function createBidiHandler(options: BidiOptions) {
     const onEarlyClose = (): void => abort.abort();
     stream.once("close", onEarlyClose);
     let session: SidecarSession;
+    const dialStart = performance.now();
     try {
       session = await openSession(
         {
@@ -125,6 +135,7 @@ export function createBidiHandler(options: BidiOptions) {
     } finally {
       stream.off("close", onEarlyClose);
     }
+    const dialMs = performance.now() - dialStart;
     options.router.reportDialSuccess(lease.instance.instanceId);
     if (stream.destroyed || stream.closed) {
       session.cancel();
@@ -132,6 +143,8 @@ export function createBidiHandler(options: BidiOptions) {
       return;
     }
     bridge.attach(session, variant.variantName);
+    const setupMs = performance.now() - ctx.receivedAt;
+    options.observer.setup(lease, { modelMs: dialMs, overheadMs: Math.max(0, setupMs - dialMs) });
   }
 }
 
@@ -165,6 +178,8 @@ class Bridge {
   private readonly reader: RequestEventReader;
   private inputEnded = false;
   private finished = false;
+  /** The end is decided and being delivered (it may wait for the instance's exit to be known). */
+  private ending: { error: StreamError | undefined } | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private resolveEnded!: () => void;
   readonly ended = new Promise<void>((resolve) => (this.resolveEnded = resolve));
@@ -200,9 +215,10 @@ class Bridge {
       instanceId: this.instanceId,
       ended: this.ended,
       bufferedBytes: () => this.bufferedBytes(),
-      expire: () => this.expire(),
+      expireAfter: (deadlineMs) => this.expireAfter(deadlineMs),
     });
     options.observer.started(this.lease);
+    void session.closed.then((summary) => options.observer.summary(this.lease, summary));
     this.touch();
 
     stream.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -211,7 +227,7 @@ class Bridge {
     stream.on("close", () => {
       if (!this.finished) {
         session.cancel();
-        this.finish();
+        this.finish(this.ending?.error);
       }
     });
     stream.on("error", () => {});
@@ -222,18 +238,19 @@ class Bridge {
   }
 
   /**
-   * The drain deadline passed: end with DrainDeadlineExceeded after what the container sent.
-   * That error waits behind whatever the client has not read, and a client that reads nothing
-   * would hold the drain (and shutdown) forever: after the close grace its stream is reset.
+   * Draining began: past `deadlineMs` the session ends with DrainDeadlineExceeded after what the
+   * container sent (the sidecar's timer, so the Message names the deadline it was given). That
+   * error waits behind whatever the client has not read, and a client that reads nothing would
+   * hold the drain (and shutdown) forever: after the close grace its stream is reset.
    */
-  private expire(): void {
-    this.session.setDrainDeadline(0);
+  private expireAfter(deadlineMs: number): void {
+    this.session.setDrainDeadline(deadlineMs);
     setTimeout(() => {
       if (this.finished) return;
       this.session.cancel();
-      this.finish();
+      this.finish(this.ending?.error);
       if (!this.stream.destroyed) this.stream.close(constants.NGHTTP2_CANCEL);
-    }, this.options.closeGraceMs).unref();
+    }, deadlineMs + this.options.closeGraceMs).unref();
   }
 
   /** Bytes this session holds: HTTP/2 output not yet sent, queued input, WebSocket buffer. */
@@ -268,7 +285,7 @@ class Bridge {
     // write it can never send is pending, so this is the last word we get: end it as a cancel.
     if (this.stream.closed) {
       this.session.cancel();
-      this.finish();
+      this.finish(this.ending?.error);
       this.stream.destroy();
       return;
     }
@@ -307,6 +324,22 @@ class Bridge {
   }
 
   end(error?: StreamError): void {
+    if (this.finished || this.ending) return;
+    this.ending = { error };
+    const exits = this.options.exits;
+    if (error?.kind === "ModelStreamError" && error.ErrorCode === "StreamBroken" && exits) {
+      // DESIGN §2: StreamBroken names the exit code or signal. The broken connection and the
+      // process's exit come from the same kill, in either order: wait briefly for the exit.
+      void exits.exitOf(this.instanceId, EXIT_WAIT_MS).then(
+        (exit) => this.deliver(exit === undefined ? error : { ...error, Message: `${error.Message}; the instance's process exited with ${exit}` }),
+        () => this.deliver(error),
+      );
+      return;
+    }
+    this.deliver(error);
+  }
+
+  private deliver(error: StreamError | undefined): void {
     if (this.finished) return;
     if (!this.stream.destroyed && !this.stream.closed) {
       if (error) this.stream.write(encodeStreamError(error));
@@ -314,15 +347,16 @@ class Bridge {
       // Whatever the client still sends is read and dropped, so its END_STREAM can close the stream.
       this.stream.resume();
     }
-    this.options.observer.ended(this.lease, error, Date.now() - this.startedAt);
     if (error) this.ctx.log.info({ error }, "session ended with error");
-    this.finish();
+    this.finish(error);
   }
 
-  private finish(): void {
+  /** Every way a session ends comes here once: a cancel counts in the metrics like any end. */
+  private finish(error: StreamError | undefined): void {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.idleTimer);
+    this.options.observer.ended(this.lease, error, Date.now() - this.startedAt);
     this.lease.release();
     this.resolveEnded();
   }

@@ -12,12 +12,15 @@ import { createBidiHandler } from "../runtime/bidi.js";
 import { createInvokeHandler } from "../runtime/invoke-endpoint.js";
 import { createInvokeStreamHandler } from "../runtime/invoke-endpoint-stream.js";
 import { SessionRouter } from "../routing/session-router.js";
+import { seededRandom } from "../routing/variant-picker.js";
 import type { RoutableEndpoint } from "../routing/types.js";
 import { createAuthenticator } from "./authenticator.js";
 import type { ServeConfig } from "./config.js";
 import { KeyStore, type AccessKey } from "./credentials.js";
 import { deployExamples } from "./examples.js";
 import { listen } from "./listener.js";
+import { instanceExitLookup } from "./instance-exit-lookup.js";
+import { registerInstanceMetrics } from "./instance-metrics.js";
 import { Metrics } from "./metrics.js";
 import { createRequestRouter } from "./request-router.js";
 
@@ -59,7 +62,8 @@ export async function startServer(config: ServeConfig, io: { log: Logger; env: N
       const live = control?.live.getLiveEndpoint(name);
       return live && toRoutable(live);
     },
-    random: Math.random,
+    // Seeded only on request (tests, benchmarks, reproducing a routing report).
+    random: config.routingSeed === undefined ? Math.random : seededRandom(config.routingSeed),
     accountId: config.accountId,
     maxSessions: config.maxSessions,
     maxSessionsPerInstance: config.maxSessionsPerInstance,
@@ -87,6 +91,7 @@ export async function startServer(config: ServeConfig, io: { log: Logger; env: N
   const plane = control;
 
   const metrics = new Metrics({ bufferedBytes: () => registry.bufferedBytes(), totalSessions: () => router.totalSessions() });
+  const stopInstanceMetrics = registerInstanceMetrics(metrics.registry, plane.live);
   const authenticate = createAuthenticator({ mode: config.auth, keys, defaultRegion: config.region });
   const invokeDeps = { router, accountId: config.accountId, modelTimeoutMs: MODEL_TIMEOUT_MS };
 
@@ -106,9 +111,11 @@ export async function startServer(config: ServeConfig, io: { log: Logger; env: N
       closeGraceMs: config.closeGraceMs,
       idleTimeoutMs: config.idleTimeoutMs,
       refusing: () => refusing,
+      exits: instanceExitLookup(plane.live),
     }),
     invoke: createInvokeHandler(invokeDeps),
     invokeStream: createInvokeStreamHandler(invokeDeps),
+    runtimeRefused: (endpointName, type) => metrics.refused(endpointName, type),
     ready: () => readiness(plane.live.listLiveEndpoints(), refusing),
     metrics: () => metrics.render(),
     limits: { maxControlBodyBytes: config.maxControlBodyBytes, maxInvokeBodyBytes: config.maxInvokeBodyBytes },
@@ -143,6 +150,7 @@ export async function startServer(config: ServeConfig, io: { log: Logger; env: N
         await registry.drain("all", config.drainDeadlineMs);
         await listener.close(1000);
         await plane.close();
+        stopInstanceMetrics();
       })()),
   };
 }

@@ -33,6 +33,7 @@ export interface ServeConfig {
   maxConcurrentStreams: number;
   maxSessions: number;
   maxSessionsPerInstance: number;
+  routingSeed?: number;
 }
 
 type Kind = "string" | "int" | "bool" | "duration";
@@ -80,6 +81,7 @@ export const SETTINGS: Setting[] = [
   { key: "maxConcurrentStreams", flag: "--max-concurrent-streams", env: "SLUICE_MAX_CONCURRENT_STREAMS", kind: "int", default: 1000, help: "concurrent streams per HTTP/2 connection (REFUSED_STREAM past it)" },
   { key: "maxSessions", flag: "--max-sessions", env: "SLUICE_MAX_SESSIONS", kind: "int", default: 10_000, help: "concurrent bidirectional sessions in total (503 past it)" },
   { key: "maxSessionsPerInstance", flag: "--max-sessions-per-instance", env: "SLUICE_MAX_SESSIONS_PER_INSTANCE", kind: "int", default: 1000, help: "concurrent sessions one instance accepts (503 when every instance of the variant is full)" },
+  { key: "routingSeed", flag: "--routing-seed", env: "SLUICE_ROUTING_SEED", kind: "int", help: "seed for the weighted choice of variant, so a sequence of sessions routes the same way every run (default: unseeded)" },
 ];
 
 /** Durations take `ms`, `s` or `m` suffixes; a bare number is milliseconds. */

@@ -3,7 +3,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { StreamError } from "../protocol/events.js";
 import type { Route } from "../routing/session-router.js";
-import type { SessionObserver } from "../runtime/session-observer.js";
+import type { SessionObserver, SetupTiming } from "../runtime/session-observer.js";
+import type { SessionSummary } from "../sidecar/index.js";
 
 export class Metrics implements SessionObserver {
   readonly registry = new Registry();
@@ -14,6 +15,11 @@ export class Metrics implements SessionObserver {
   private readonly messages: Counter<"endpoint" | "variant" | "direction">;
   private readonly duration: Histogram<"endpoint" | "variant">;
   readonly preStreamErrors: Counter<"endpoint" | "type">;
+  private readonly setupModel: Histogram<"endpoint" | "variant">;
+  private readonly setupOverhead: Histogram<"endpoint" | "variant">;
+  private readonly pings: Counter<"endpoint" | "variant">;
+  private readonly pongs: Counter<"endpoint" | "variant">;
+  private readonly missedPongs: Counter<"endpoint" | "variant">;
 
   constructor(options: { bufferedBytes: () => number; totalSessions: () => number }) {
     const registers = [this.registry];
@@ -41,6 +47,31 @@ export class Metrics implements SessionObserver {
       buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
       registers,
     });
+    // Setup is the only per-request latency a stream has: after the 200, time is the
+    // conversation's, not Sluice's or the model's to answer for (README "Metrics and health").
+    const setupBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+    this.setupModel = new Histogram({
+      name: "sluice_session_setup_model_seconds",
+      help: "ModelLatency of a stream's setup: the WebSocket upgrade to the container, TCP connect plus the container's accept",
+      labelNames: ["endpoint", "variant"],
+      buckets: setupBuckets,
+      registers,
+    });
+    this.setupOverhead = new Histogram({
+      name: "sluice_session_setup_overhead_seconds",
+      help: "OverheadLatency of a stream's setup: from the request's arrival to its 200, minus the WebSocket upgrade (authentication, validation, routing)",
+      labelNames: ["endpoint", "variant"],
+      buckets: setupBuckets,
+      registers,
+    });
+    this.pings = new Counter({ name: "sluice_pings_sent_total", help: "WebSocket pings the sidecar sent to containers, counted when a session ends", labelNames: ["endpoint", "variant"], registers });
+    this.pongs = new Counter({ name: "sluice_pongs_received_total", help: "Pongs containers answered, counted when a session ends", labelNames: ["endpoint", "variant"], registers });
+    this.missedPongs = new Counter({
+      name: "sluice_missed_pongs_total",
+      help: "Pings still unanswered in a row when a session ended (a session ended by the heartbeat rule adds --max-missed-pongs)",
+      labelNames: ["endpoint", "variant"],
+      registers,
+    });
     new Gauge({ name: "sluice_session_buffered_bytes", help: "Bytes held by all open sessions (HTTP/2 output, queued input, WebSocket buffers)", registers, collect() {
       this.set(options.bufferedBytes());
     } });
@@ -53,6 +84,23 @@ export class Metrics implements SessionObserver {
     const labels = this.labels(route);
     this.active.inc(labels);
     this.startedTotal.inc(labels);
+  }
+
+  setup(route: Route, timing: SetupTiming): void {
+    const labels = this.labels(route);
+    this.setupModel.observe(labels, timing.modelMs / 1000);
+    this.setupOverhead.observe(labels, timing.overheadMs / 1000);
+  }
+
+  summary(route: Route, summary: SessionSummary): void {
+    const labels = this.labels(route);
+    this.pings.inc(labels, summary.stats.pingsSent);
+    this.pongs.inc(labels, summary.stats.pongsReceived);
+    this.missedPongs.inc(labels, summary.stats.missedPongs);
+  }
+
+  refused(endpointName: string, errorType: string): void {
+    this.preStreamErrors.inc({ endpoint: endpointName, type: errorType });
   }
 
   input(route: Route, bytes: number): void {

@@ -36,6 +36,8 @@ export interface ControlInput {
 
 export interface RuntimeContext {
   requestId: string;
+  /** performance.now() when the request arrived: session setup time counts from here. */
+  receivedAt: number;
   endpointName: string;
   identity: Identity;
   log: Logger;
@@ -48,6 +50,8 @@ export interface RouterDeps {
   bidi: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse, ctx: RuntimeContext) => void;
   invoke: (req: AnyRequest, res: AnyResponse, ctx: RuntimeContext, body: Buffer) => Promise<void>;
   invokeStream: (req: AnyRequest, res: AnyResponse, ctx: RuntimeContext, body: Buffer) => Promise<void>;
+  /** A runtime request refused here (authentication, method), for sluice_request_errors_total. */
+  runtimeRefused?: (endpointName: string, errorType: string) => void;
   ready: () => { ready: boolean; detail: unknown };
   metrics: () => Promise<{ contentType: string; body: string }>;
   limits: { maxControlBodyBytes: number; maxInvokeBodyBytes: number };
@@ -57,19 +61,22 @@ const RUNTIME_PATH = /^\/endpoints\/([^/]+)\/(invocations|invocations-response-s
 
 export function createRequestRouter(deps: RouterDeps) {
   return (req: AnyRequest, res: AnyResponse): void => {
+    const receivedAt = performance.now();
     const requestId = randomUUID();
     res.setHeader("x-amzn-RequestId", requestId);
     const log = deps.log.child({ requestId });
-    route(req, res, requestId, log).catch((err: unknown) => {
+    route(req, res, requestId, log, receivedAt).catch((err: unknown) => {
       const known = isAwsError(err);
       if (!known) log.error({ err }, "unhandled error");
       const failure = known ? err : new AwsError("InternalServerError", 500, `Internal error; request id ${requestId}.`);
+      const runtime = RUNTIME_PATH.exec(new URL(req.url ?? "/", "http://sluice.invalid").pathname);
+      if (runtime) deps.runtimeRefused?.(safeDecode(runtime[1]!), failure.type);
       if (isControl(req)) sendJson11Error(res, failure);
       else sendRestJsonError(res, failure);
     });
   };
 
-  async function route(req: AnyRequest, res: AnyResponse, requestId: string, log: Logger): Promise<void> {
+  async function route(req: AnyRequest, res: AnyResponse, requestId: string, log: Logger, receivedAt: number): Promise<void> {
     const url = new URL(req.url ?? "/", "http://sluice.invalid");
     const method = req.method ?? "GET";
 
@@ -110,12 +117,12 @@ export function createRequestRouter(deps: RouterDeps) {
           throw new AwsError("InputValidationError", 400, "InvokeEndpointWithBidirectionalStream requires HTTP/2.");
         }
         const identity = deps.authenticate(authRequest(req, url, undefined));
-        deps.bidi(req as http2.Http2ServerRequest, res as http2.Http2ServerResponse, { requestId, endpointName, identity, log });
+        deps.bidi(req as http2.Http2ServerRequest, res as http2.Http2ServerResponse, { requestId, receivedAt, endpointName, identity, log });
         return;
       }
       const body = await readBody(req, deps.limits.maxInvokeBodyBytes, "An InvokeEndpoint request body");
       const identity = deps.authenticate(authRequest(req, url, sha256(body)));
-      const ctx = { requestId, endpointName, identity, log };
+      const ctx = { requestId, receivedAt, endpointName, identity, log };
       if (operation === "invocations") return deps.invoke(req, res, ctx, body);
       return deps.invokeStream(req, res, ctx, body);
     }
@@ -147,4 +154,12 @@ function authRequest(req: AnyRequest, _url: URL, bodySha256: string | undefined)
     headers,
     bodySha256,
   };
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
