@@ -74,8 +74,10 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
     h2.on("session", trackSession);
     const h1 = http.createServer({ maxHeaderSize: options.http2.maxHeaderListSize });
     h1.on("request", options.onRequest);
-    h1.on("clientError", (_err, socket) => {
-      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+    h1.on("clientError", (err: Error & { code?: string }, socket) => {
+      // A header section over the limit is 431 (RFC 6585), not a generic 400: the client can act on it.
+      const status = err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
       else socket.destroy();
     });
     server = net.createServer((socket) => sniff(socket, h1, h2));
