@@ -77,7 +77,7 @@ export class RawH2 {
   /** The server's SETTINGS, by identifier. */
   readonly serverSettings = new Map<number, number>();
   private nextId = 1;
-  private inbox = Buffer.alloc(0);
+  private inbox: Buffer = Buffer.alloc(0);
   private waiters: (() => void)[] = [];
   private settingsSeen = false;
   /** When false, incoming DATA is not acknowledged with WINDOW_UPDATE: the server's window runs out. */
