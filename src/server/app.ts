@@ -136,6 +136,7 @@ export async function startServer(config: ServeConfig, io: { log: Logger; env: N
       port: config.port,
       tls: config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined,
       http2: { maxConcurrentStreams: config.maxConcurrentStreams, maxHeaderListSize: config.maxHeaderListBytes },
+      connectionIdleTimeoutMs: config.connectionIdleTimeoutMs,
       onRequest,
       onError: (err) => log.debug({ err }, "connection error"),
     });

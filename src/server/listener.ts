@@ -20,6 +20,13 @@ export interface ListenerOptions {
     maxConcurrentStreams: number;
     maxHeaderListSize: number;
   };
+  /**
+   * An HTTP/2 connection with no open stream and no frame either way for this long is closed
+   * (0: never). Besides tidying pooled connections, this is what frees a connection whose HTTP/2
+   * state machine has given up: after an HPACK error nghttp2 sends GOAWAY and stops reading, but
+   * Node never closes the socket, so a peer that stays connected would hold it forever.
+   */
+  connectionIdleTimeoutMs?: number;
   onRequest: RequestHandler;
   /** Sessions are handed out so the runtime can watch GOAWAY and close them on shutdown. */
   onSession?: (session: http2.ServerHttp2Session) => void;
@@ -51,6 +58,18 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
     sessions.add(session);
     session.on("close", () => sessions.delete(session));
     session.on("error", onError);
+    let openStreams = 0;
+    session.on("stream", (stream: http2.ServerHttp2Stream) => {
+      openStreams++;
+      stream.once("close", () => openStreams--);
+    });
+    if (options.connectionIdleTimeoutMs !== undefined && options.connectionIdleTimeoutMs > 0) {
+      // Fires once per quiet period; any frame re-arms it. A quiet stream (a paused bidi
+      // session) keeps its connection.
+      session.setTimeout(options.connectionIdleTimeoutMs, () => {
+        if (openStreams === 0) session.destroy();
+      });
+    }
     options.onSession?.(session);
   };
 
