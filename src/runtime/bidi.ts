@@ -2,7 +2,7 @@
 // 200 only once its WebSocket is open, then pump both ways with end-to-end backpressure until one
 // side ends. Failures before the 200 are HTTP errors in AWS shape; after it, exception events
 // that follow everything the container sent.
-import type * as http2 from "node:http2";
+import * as http2 from "node:http2";
 import type { Logger } from "pino";
 import { AwsError, isAwsError } from "../protocol/aws-error.js";
 import { isEventStreamFailure } from "../protocol/event-stream-failure.js";
@@ -288,10 +288,26 @@ class Bridge {
       this.stream.end();
       // Whatever the client still sends is read and dropped, so its END_STREAM can close the stream.
       this.stream.resume();
+      this.resetIfNotEnded();
     }
     this.options.observer.ended(this.lease, error, Date.now() - this.startedAt);
     if (error) this.ctx.log.info({ error }, "session ended with error");
     this.finish();
+  }
+
+  /**
+   * A client that never ends its request side would keep the HTTP/2 stream open after the
+   * session is over, holding one of its connection's streams (and the connection) forever. Once
+   * the response is complete, RFC 9113 §8.1 lets the server reset the stream with NO_ERROR; the
+   * client gets closeGraceMs to end it first.
+   */
+  private resetIfNotEnded(): void {
+    const stream = this.stream;
+    const timer = setTimeout(() => {
+      if (!stream.closed && !stream.destroyed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+    }, this.options.closeGraceMs);
+    timer.unref();
+    stream.once("close", () => clearTimeout(timer));
   }
 
   private finish(): void {
