@@ -6,6 +6,7 @@
 // database passes `PRAGMA integrity_check`.
 //
 //   SLUICE_FUZZ_CASES=5000 SLUICE_FUZZ_SEED=7 node scripts/run-tests.mjs test/fuzz-hostile.test.ts
+//   SLUICE_FUZZ_KINDS="random bytes,bad event signature" …   (only those kinds)
 //
 // A failure names the seed and case number; the same seed replays the same cases.
 import { after, before, test } from "node:test";
@@ -357,11 +358,16 @@ const CASES_BY_KIND: Record<string, { weight: number; run: CaseFn }> = {
       // The echo sends back everything: 8 MiB the client never reads.
       const part = { Bytes: r.bytes(MAX_PAYLOAD), DataType: "BINARY" as const };
       for (let i = 0; i < (8 * MiB) / MAX_PAYLOAD; i++) await bidi.send(part);
-      // Sluice must stop reading the client rather than hold the model's answers: sample what it holds.
+      // Sluice must stop reading the client rather than hold the model's answers. Sample what it
+      // holds until the flood has come to a stop (the same non-zero figure twice running).
       let most = 0;
-      for (let i = 0; i < 10; i++) {
-        most = Math.max(most, sluice.server.stats().bufferedBytes);
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      let last = -1;
+      for (let i = 0; i < 100; i++) {
+        const now = sluice.server.stats().bufferedBytes;
+        most = Math.max(most, now);
+        if (now > 0 && now === last) break;
+        last = now;
+        await new Promise((resolve) => setTimeout(resolve, 50));
       }
       assert.ok(most < 6 * MiB, `Sluice held ${most} bytes for sessions whose clients do not read`);
       session.destroy();
@@ -387,8 +393,9 @@ const CASES_BY_KIND: Record<string, { weight: number; run: CaseFn }> = {
       ]);
       const body = hostileJson(r);
       const { status, json } = await controlCall(`SageMaker.${target}`, body);
-      assert.ok(status >= 400 && status < 500, `${target} answered ${status} to ${JSON.stringify(body.subarray(0, 80).toString())}: ${JSON.stringify(json)}`);
-      assert.equal(typeof json.__type, "string");
+      // Generated JSON is sometimes a valid request ({} lists endpoints); never our failure.
+      assert.ok(status < 500, `${target} answered ${status} to ${JSON.stringify(body.subarray(0, 80).toString())}: ${JSON.stringify(json)}`);
+      if (status >= 400) assert.equal(typeof json.__type, "string");
     },
   },
 };
@@ -482,7 +489,10 @@ test(`hostile input: ${CASES} cases (seed ${SEED}), checked every ${BATCH}`, { t
   const baseline = sluice.server.stats().connections;
   const heapAtStart = forcedGcHeapUsed();
   const r = rng(SEED);
-  const kinds = Object.entries(CASES_BY_KIND);
+  // SLUICE_FUZZ_KINDS="bad prelude CRC,random bytes" runs only those kinds (when chasing a bug).
+  const only = process.env.SLUICE_FUZZ_KINDS?.split(",").map((k) => k.trim());
+  const kinds = Object.entries(CASES_BY_KIND).filter(([name]) => !only || only.includes(name));
+  assert.ok(kinds.length > 0, `no case kind matches SLUICE_FUZZ_KINDS; kinds are: ${Object.keys(CASES_BY_KIND).join(", ")}`);
   const totalWeight = kinds.reduce((n, [, k]) => n + k.weight, 0);
   const pickKind = (): [string, CaseFn] => {
     let x = r.next() * totalWeight;
@@ -514,6 +524,7 @@ test(`hostile input: ${CASES} cases (seed ${SEED}), checked every ${BATCH}`, { t
     await settledEmpty(baseline);
     await goodSession();
     await settledEmpty(baseline);
+    t.diagnostic(`after ${end} cases: heap used after GC ${(forcedGcHeapUsed() / MiB).toFixed(1)} MiB`);
   }
   t.diagnostic(`cases by kind: ${JSON.stringify(Object.fromEntries(seen))}`);
 

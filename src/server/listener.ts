@@ -21,10 +21,10 @@ export interface ListenerOptions {
     maxHeaderListSize: number;
   };
   /**
-   * An HTTP/2 connection with no open stream and no frame either way for this long is closed
-   * (0: never). Besides tidying pooled connections, this is what frees a connection whose HTTP/2
-   * state machine has given up: after an HPACK error nghttp2 sends GOAWAY and stops reading, but
-   * Node never closes the socket, so a peer that stays connected would hold it forever.
+   * An HTTP/2 connection that has had no open stream for this long is closed (0: never).
+   * Besides tidying pooled connections, this is what frees a connection whose HTTP/2 state
+   * machine has given up: after an HPACK error nghttp2 sends GOAWAY and stops reading, but Node
+   * never closes the socket, so a peer that stays connected would hold it forever.
    */
   connectionIdleTimeoutMs?: number;
   onRequest: RequestHandler;
@@ -58,18 +58,26 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
     sessions.add(session);
     session.on("close", () => sessions.delete(session));
     session.on("error", onError);
+    // Our own timer rather than session.setTimeout(): Node never clears that one when the
+    // session closes (setTimeout(0) is a no-op once destroyed), so every closed connection
+    // stayed in memory until its timer fired. The fuzz test's heap check found that.
+    const idleMs = options.connectionIdleTimeoutMs ?? 0;
     let openStreams = 0;
+    let idleTimer: NodeJS.Timeout | undefined;
+    const armIdle = (): void => {
+      if (idleMs <= 0 || session.destroyed) return;
+      idleTimer = setTimeout(() => session.destroy(), idleMs);
+      idleTimer.unref();
+    };
     session.on("stream", (stream: http2.ServerHttp2Stream) => {
       openStreams++;
-      stream.once("close", () => openStreams--);
-    });
-    if (options.connectionIdleTimeoutMs !== undefined && options.connectionIdleTimeoutMs > 0) {
-      // Fires once per quiet period; any frame re-arms it. A quiet stream (a paused bidi
-      // session) keeps its connection.
-      session.setTimeout(options.connectionIdleTimeoutMs, () => {
-        if (openStreams === 0) session.destroy();
+      clearTimeout(idleTimer);
+      stream.once("close", () => {
+        if (--openStreams === 0) armIdle();
       });
-    }
+    });
+    session.once("close", () => clearTimeout(idleTimer));
+    armIdle();
     options.onSession?.(session);
   };
 
