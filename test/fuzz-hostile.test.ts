@@ -23,6 +23,7 @@ import { encodePayloadPart } from "../src/protocol/payload-part.js";
 import type { ResponseMessage } from "../src/protocol/response-event.js";
 import { signRequest } from "../src/protocol/sigv4-sign-request.js";
 import { deployEndpoint } from "./helpers/deploy.js";
+import { encodeFrame, FRAME, RawH2 } from "./helpers/raw-h2.js";
 import { startInProcess, type InProcessSluice } from "./helpers/in-process.js";
 import { openRawBidi, tamperSigned, text, utf8, type RawBidi } from "./helpers/raw-bidi.js";
 import { TEST_KEY, waitFor } from "./helpers/sluice.js";
@@ -64,7 +65,8 @@ let sluice: InProcessSluice;
 let floodPeak = 0;
 
 before(async () => {
-  sluice = await startInProcess(["--max-payload-bytes", String(MAX_PAYLOAD)]);
+  // A short PING interval, so connections whose HTTP/2 state gave up are found within a batch.
+  sluice = await startInProcess(["--max-payload-bytes", String(MAX_PAYLOAD), "--connection-ping-interval", "500ms"]);
   await deployEndpoint(sluice.url, "echo", { instances: 2 });
 });
 after(async () => {
@@ -374,6 +376,29 @@ const CASES_BY_KIND: Record<string, { weight: number; run: CaseFn }> = {
       floodPeak = Math.max(floodPeak, most);
       assert.ok(most < 6 * MiB, `Sluice held ${most} bytes for sessions whose clients do not read`);
       session.destroy();
+    },
+  },
+  "random HTTP/2 frames": {
+    weight: 2,
+    run: async (r) => {
+      const h2 = await RawH2.connect(sluice.url);
+      try {
+        // Frames of every type, valid-looking or not: bad HPACK, DATA on idle streams, window
+        // updates of 0 or past 2^31, SETTINGS of odd lengths, unknown types, stream id 0 where
+        // it is not allowed. nghttp2 answers with resets or GOAWAY; Sluice must just let go.
+        for (let n = r.int(1, 12); n > 0; n--) {
+          const type = r.int(0, 12);
+          const streamId = r.pick([0, 1, 3, r.int(1, 0x7fffffff)]);
+          h2.raw(encodeFrame(type, r.int(0, 255), streamId, r.bytes(r.pick([0, 4, 5, 6, 8, r.int(0, 64)]))));
+        }
+        if (r.next() < 0.5) h2.raw(r.bytes(r.int(1, 64)));
+        // Give Sluice the chance to answer (a PING round trip is ordered after what we sent),
+        // unless it has already hung up.
+        h2.raw(encodeFrame(FRAME.PING, 0, 0, Buffer.alloc(8)));
+        await h2.until(() => h2.closed || h2.goaway !== undefined || h2.pingAcks > 0, "an answer to the PING").catch(() => undefined);
+      } finally {
+        h2.close();
+      }
     },
   },
   "bad request signature": {

@@ -6,14 +6,17 @@ import assert from "node:assert/strict";
 import * as http2 from "node:http2";
 import { deployEndpoint } from "./helpers/deploy.js";
 import { startInProcess, type InProcessSluice } from "./helpers/in-process.js";
+import { signRequest } from "../src/protocol/sigv4-sign-request.js";
+import { STREAMING_PAYLOAD } from "../src/protocol/sigv4-verify-request.js";
+import { RawH2 } from "./helpers/raw-h2.js";
 import { openRawBidi, tamperSigned, utf8 } from "./helpers/raw-bidi.js";
 import { TEST_KEY, waitFor } from "./helpers/sluice.js";
 
 let sluice: InProcessSluice;
 
 before(async () => {
-  // FAST_SETTINGS give --close-grace 2s.
-  sluice = await startInProcess();
+  // FAST_SETTINGS give --close-grace 2s; a short PING interval finds dead connections quickly.
+  sluice = await startInProcess(["--connection-ping-interval", "500ms"]);
   await deployEndpoint(sluice.url, "echo");
 });
 after(async () => {
@@ -40,4 +43,43 @@ test("regression: a client that never ends its request after its session failed 
   await new Promise<void>((resolve) => session.close(resolve));
   await waitFor("the connection to be gone", () => (sluice.server.stats().connections === 0 ? true : undefined), 10_000, 20);
   assert.equal(sluice.server.stats().openSessions, 0);
+});
+
+// Found by the fuzz test's random HTTP/2 frames: after a protocol error on a connection (here an
+// HPACK error), nghttp2 sends GOAWAY and Node stops reading it, but reports nothing. A bidi
+// session open on that connection kept its slot, its container WebSocket and the connection for
+// ever, even after the client closed its socket: enough of these and every new session gets 503.
+// The listener's PING probe now finds the dead connection and destroys it with its streams.
+test("regression: a bidi session on a connection whose HTTP/2 state gave up is ended and its slot released", { timeout: 60_000 }, async () => {
+  const { host } = new URL(sluice.url);
+  const path = "/endpoints/echo/invocations-bidirectional-stream";
+  const signed = await signRequest({
+    method: "POST",
+    path,
+    headers: { ":authority": host, "content-type": "application/vnd.amazon.eventstream", "x-amz-content-sha256": STREAMING_PAYLOAD },
+    region: "us-east-1",
+    credentials: TEST_KEY,
+  });
+  const rest = Object.entries(signed.headers).filter(([name]) => name !== ":authority");
+  const h2 = await RawH2.connect(sluice.url);
+  try {
+    const id = h2.request([[":method", "POST"], [":scheme", "http"], [":path", path], [":authority", host], ...rest]);
+    await h2.until(() => h2.streams.get(id)!.responded, "the session's 200");
+    assert.equal(sluice.server.stats().leasedSessions, 1);
+    h2.request([[":method", "GET"], [":scheme", "http"], [":path", "/healthz"], [":authority", host], ["x-huge", "h".repeat(128 * 1024)]], { endStream: true });
+    await h2.until(() => h2.goaway !== undefined, "GOAWAY");
+    // The client stays connected and silent; Sluice must let go on its own.
+    await h2.whenClosed();
+  } finally {
+    h2.close();
+  }
+  await waitFor(
+    "the session and the connection to be gone",
+    () => {
+      const s = sluice.server.stats();
+      return s.openSessions === 0 && s.leasedSessions === 0 && s.connections === 0 ? true : undefined;
+    },
+    20_000,
+    20,
+  );
 });

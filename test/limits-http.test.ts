@@ -19,8 +19,9 @@ let sluice: InProcessSluice;
 
 before(async () => {
   // Every limit here is at its default (the defaults are what is promised), except the idle
-  // connection timeout, short so a connection Sluice should let go of goes within the test.
-  sluice = await startInProcess(["--connection-idle-timeout", "1s"]);
+  // connection timeout and PING interval, short so a connection Sluice should let go of goes
+  // within the test.
+  sluice = await startInProcess(["--connection-idle-timeout", "1s", "--connection-ping-interval", "300ms"]);
 });
 after(async () => {
   await sluice?.cleanup();
@@ -106,6 +107,32 @@ describe("request header list (64 KiB)", () => {
     }
   });
 
+  // Regression (found by the fuzz test's random HTTP/2 frames): with a stream still open, the
+  // idle timer never fires, and after nghttp2 gave up on the connection Node no longer reads it,
+  // so not even the client closing its socket was noticed: the connection and the stream were
+  // held forever. The PING probe now finds such a connection and closes it.
+  test("regression: a connection whose HTTP/2 state gave up while a stream was open is closed", async () => {
+    const h2 = await RawH2.connect(sluice.url);
+    try {
+      const held = h2.request([
+        [":method", "POST"],
+        [":scheme", "http"],
+        [":path", "/"],
+        [":authority", "sluice.test"],
+        ["x-amz-target", "SageMaker.ListEndpoints"],
+        ["content-type", "application/x-amz-json-1.1"],
+      ]);
+      h2.request([...healthz, ["x-huge", "h".repeat(128 * KiB)]], { endStream: true });
+      await h2.until(() => h2.goaway !== undefined, "GOAWAY");
+      assert.equal(h2.streams.get(held)!.rstCode, undefined, "the held stream was not reset");
+      // The client keeps its socket open; Sluice closes the connection.
+      await h2.whenClosed();
+    } finally {
+      h2.close();
+    }
+    await waitFor("the connection count back to 0", () => (sluice.server.stats().connections === 0 ? true : undefined), 10_000, 20);
+  });
+
   test("HTTP/1.1: a header section of exactly 64 KiB is served; past it the answer is 431", async () => {
     // Node's parser counts the header section after the request line, without its final LF.
     const statusFor = (sectionBytes: number): Promise<string> => {
@@ -188,7 +215,7 @@ describe("streams per HTTP/2 connection (1,000)", () => {
       await h2.whenClosed();
       bystander.data(held, Buffer.from("{}"), true);
       await bystander.until(settled(bystander, held), "the other connection's answer");
-      assert.equal(bystander.streams.get(held)!.responded, true);
+      assert.equal(bystander.streams.get(held)!.responded, true, JSON.stringify({ stream: bystander.streams.get(held), goaway: bystander.goaway }));
     } finally {
       h2.close();
       bystander.close();

@@ -137,6 +137,7 @@ export async function startServer(config: ServeConfig, io: { log: Logger; env: N
       tls: config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined,
       http2: { maxConcurrentStreams: config.maxConcurrentStreams, maxHeaderListSize: config.maxHeaderListBytes },
       connectionIdleTimeoutMs: config.connectionIdleTimeoutMs,
+      connectionPingIntervalMs: config.connectionPingIntervalMs,
       onRequest,
       onError: (err) => log.debug({ err }, "connection error"),
     });

@@ -27,6 +27,14 @@ export interface ListenerOptions {
    * never closes the socket, so a peer that stays connected would hold it forever.
    */
   connectionIdleTimeoutMs?: number;
+  /**
+   * Every this often, each HTTP/2 connection is sent a PING; one that leaves a PING unanswered
+   * for two intervals is destroyed, with its streams (0: off). A dead peer is found this way, and so is
+   * a session nghttp2 has terminated after a protocol error (GOAWAY sent, reading stopped): Node
+   * reports nothing, its PINGs stay queued, and any stream still open in it would otherwise hold
+   * the connection, and a bidi session's slot and container, forever.
+   */
+  connectionPingIntervalMs?: number;
   onRequest: RequestHandler;
   /** Sessions are handed out so the runtime can watch GOAWAY and close them on shutdown. */
   onSession?: (session: http2.ServerHttp2Session) => void;
@@ -78,6 +86,37 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
     });
     session.once("close", () => clearTimeout(idleTimer));
     armIdle();
+
+    const pingMs = options.connectionPingIntervalMs ?? 0;
+    if (pingMs > 0) {
+      // Ticks the current PING has gone unanswered; two are allowed, so a busy peer (or a
+      // stall of our own event loop) is not mistaken for a dead one.
+      let outstanding = false;
+      let missed = 0;
+      const pinger = setInterval(() => {
+        if (session.destroyed) return;
+        if (outstanding) {
+          if (++missed < 2) return;
+          // After a stall, timers run before pending I/O is read: look again once this turn's
+          // I/O (perhaps the answer) has been processed.
+          setImmediate(() => {
+            if (outstanding && !session.destroyed) session.destroy();
+          });
+          return;
+        }
+        outstanding = true;
+        missed = 0;
+        try {
+          session.ping((err) => {
+            if (!err) outstanding = false;
+          });
+        } catch {
+          session.destroy();
+        }
+      }, pingMs);
+      pinger.unref();
+      session.once("close", () => clearInterval(pinger));
+    }
     options.onSession?.(session);
   };
 

@@ -74,6 +74,8 @@ export class RawH2 {
   readonly streams = new Map<number, StreamState>();
   goaway: { lastStreamId: number; code: number } | undefined;
   closed = false;
+  /** PING acknowledgements received. */
+  pingAcks = 0;
   /** The server's SETTINGS, by identifier. */
   readonly serverSettings = new Map<number, number>();
   private nextId = 1;
@@ -221,7 +223,8 @@ export class RawH2 {
         this.settingsSeen = true;
         return;
       case FRAME.PING:
-        if (!(frame.flags & FLAG.ACK)) this.socket.write(encodeFrame(FRAME.PING, FLAG.ACK, 0, frame.payload));
+        if (frame.flags & FLAG.ACK) this.pingAcks++;
+        else this.socket.write(encodeFrame(FRAME.PING, FLAG.ACK, 0, frame.payload));
         return;
       case FRAME.GOAWAY:
         this.goaway = { lastStreamId: frame.payload.readUInt32BE(0) & 0x7fffffff, code: frame.payload.readUInt32BE(4) };
