@@ -83,3 +83,35 @@ test("regression: a bidi session on a connection whose HTTP/2 state gave up is e
     20,
   );
 });
+
+// Found while writing the window-exhaustion case: a client that stops reading while the model
+// answers holds its session for ever even with --idle-timeout, because the IdleTimeout exception
+// queued behind the output it does not read and the session never ended. Now the idle timeout
+// cancels the stream of a client that is not reading, which closes the container's side.
+test("regression: --idle-timeout lets go of a client that stopped reading", { timeout: 60_000 }, async () => {
+  const idle = await startInProcess(["--idle-timeout", "1s"]);
+  try {
+    await deployEndpoint(idle.url, "echo");
+    const session = http2.connect(idle.url, { settings: { initialWindowSize: 1024 } });
+    session.on("error", () => {});
+    const bidi = await openRawBidi({ url: idle.url, endpointName: "echo", credentials: TEST_KEY, session });
+    assert.equal((await bidi.response)[":status"], 200);
+    bidi.stream.pause();
+    // More than the 1 KiB window comes back; the client reads none of it and ends nothing.
+    await bidi.send(utf8("x".repeat(64 * 1024)));
+    const rst = await new Promise<number | undefined>((resolve) => bidi.stream.once("close", () => resolve(bidi.stream.rstCode)));
+    assert.equal(rst, http2.constants.NGHTTP2_CANCEL);
+    await waitFor(
+      "the session to be gone",
+      () => {
+        const s = idle.server.stats();
+        return s.openSessions === 0 && s.leasedSessions === 0 && s.bufferedBytes === 0 ? true : undefined;
+      },
+      20_000,
+      20,
+    );
+    session.destroy();
+  } finally {
+    await idle.cleanup();
+  }
+});

@@ -37,7 +37,7 @@ export interface StartedServer {
 export interface ServerStats {
   /** Bidi sessions past their 200 and not yet ended (the drain registry). */
   openSessions: number;
-  /** Session slots the router has leased out (a session holds one from routing to its end). */
+  /** Slots the router has leased out: bidi sessions from routing to their end, InvokeEndpoint calls in flight. */
   leasedSessions: number;
   /** Bytes held by open sessions: HTTP/2 output not yet sent, queued input, WebSocket buffers. */
   bufferedBytes: number;
