@@ -2,7 +2,8 @@
 // 200 only once its WebSocket is open, then pump both ways with end-to-end backpressure until one
 // side ends. Failures before the 200 are HTTP errors in AWS shape; after it, exception events
 // that follow everything the container sent.
-import * as http2 from "node:http2";
+import type * as http2 from "node:http2";
+import { constants } from "node:http2";
 import type { Logger } from "pino";
 import { AwsError, isAwsError } from "../protocol/aws-error.js";
 import { isEventStreamFailure } from "../protocol/event-stream-failure.js";
@@ -306,7 +307,7 @@ class Bridge {
     const stream = this.stream;
     const timer = setTimeout(() => {
       if (stream.closed || stream.destroyed) return;
-      stream.close(stream.writableFinished ? http2.constants.NGHTTP2_NO_ERROR : http2.constants.NGHTTP2_CANCEL);
+      stream.close(stream.writableFinished ? constants.NGHTTP2_NO_ERROR : constants.NGHTTP2_CANCEL);
     }, this.options.closeGraceMs);
     timer.unref();
     stream.once("close", () => clearTimeout(timer));
@@ -329,7 +330,7 @@ class Bridge {
       // the container's side (the 'close' handler).
       if (this.stream.writableNeedDrain) {
         this.ctx.log.info("idle timeout while the client was not reading; cancelling the stream");
-        this.stream.close(http2.constants.NGHTTP2_CANCEL);
+        this.stream.close(constants.NGHTTP2_CANCEL);
         return;
       }
       this.session.fail({ kind: "InternalStreamFailure", Message: "IdleTimeout" });
