@@ -14,7 +14,7 @@ import {
   SageMakerRuntimeHTTP2Client,
   type SageMakerRuntimeHTTP2ServiceException,
 } from "../src/client/index.js";
-import { deployEndpoint } from "./helpers/deploy.js";
+import { deployAt } from "./helpers/deploy.js";
 import { openRawBidi, tamperSigned, text, utf8, type RawBidi } from "./helpers/raw-bidi.js";
 import { startSluice, TEST_KEY, waitFor, type SluiceProcess } from "./helpers/sluice.js";
 
@@ -32,7 +32,7 @@ before(async () => {
   credentialsFile = join(dir, "credentials");
   writeFileSync(credentialsFile, `[file]\naws_access_key_id = ${FILE_KEY.accessKeyId}\naws_secret_access_key = ${FILE_KEY.secretAccessKey}\n`, { mode: 0o600 });
   sluice = await startSluice({ args: ["--credentials-file", credentialsFile] });
-  await deployEndpoint(sluice.url, "echo");
+  await deployAt(sluice.url, "echo");
 });
 
 after(async () => {

@@ -22,7 +22,7 @@ import {
 } from "../src/client/index.js";
 import { LABEL_ENDPOINT, LABEL_INSTANCE_ID, LABEL_MANAGED } from "../src/hosting/docker-labels.js";
 import { buildBundledImage, buildTestModelImages, startTestEngine, type TestEngine } from "./podman-harness.js";
-import { deployEndpoint, sagemaker } from "./helpers/deploy.js";
+import { deployAt, sagemaker } from "./helpers/deploy.js";
 import { startSluice, TEST_KEY, waitFor, type SluiceProcess } from "./helpers/sluice.js";
 
 const CAP_MS = Number(process.env.SLUICE_TEST_CAP_MS ?? 120_000);
@@ -93,7 +93,7 @@ after(async () => {
 });
 
 test("the echo image with two instances reaches InService; bidi round trips through containers", async () => {
-  await deployEndpoint(sluice.url, "ctr-echo", { image: echoImage, instances: 2 });
+  await deployAt(sluice.url, "ctr-echo", { image: echoImage, instances: 2 });
   const running = await containers(engine.docker, "ctr-echo");
   assert.equal(running.length, 2);
   for (const c of running) assert.ok(c.Ports.every((p) => p.IP === "127.0.0.1"), JSON.stringify(c.Ports));
@@ -165,7 +165,7 @@ test("podman kill of a container mid-stream gives that session ModelStreamError;
 });
 
 test("an image without the capability label serves /ping but bidi to it gets 424 ModelError", async () => {
-  await deployEndpoint(sluice.url, "ctr-unlabelled", { image: unlabelledImage });
+  await deployAt(sluice.url, "ctr-unlabelled", { image: unlabelledImage });
   const client = runtime();
   try {
     const { push, opened } = session(client, "ctr-unlabelled");
@@ -208,7 +208,7 @@ test("an image that is not present fails the endpoint with a reason saying to bu
 });
 
 test("UpdateEndpoint to a new image drains the old containers without cutting their sessions", async () => {
-  await deployEndpoint(sluice.url, "ctr-update", { image: echoImage });
+  await deployAt(sluice.url, "ctr-update", { image: echoImage });
   const sm = sagemaker(sluice.url);
   const client = runtime();
   try {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import * as tls from "node:tls";
 import { ListEndpointsCommand, SageMakerClient } from "@aws-sdk/client-sagemaker";
 import { InvokeEndpointWithBidirectionalStreamCommand, SageMakerRuntimeHTTP2Client } from "../src/client/index.js";
-import { deployEndpoint } from "./helpers/deploy.js";
+import { deployAt } from "./helpers/deploy.js";
 import { startSluice, TEST_KEY, type SluiceProcess } from "./helpers/sluice.js";
 
 let sluice: SluiceProcess;
@@ -53,7 +53,7 @@ test("the bound URL is https and ALPN offers h2 and http/1.1", async () => {
 test("the AWS SDK deploys over HTTPS, and the Sluice client streams over TLS", async () => {
   const trustTestCa = { requestHandler: { httpsAgent: new https.Agent({ ca }) } };
   const sm = new SageMakerClient({ endpoint: sluice.url, region: "us-east-1", credentials: TEST_KEY, ...trustTestCa });
-  await deployEndpoint(sluice.url, "echo", { clientConfig: trustTestCa });
+  await deployAt(sluice.url, "echo", { clientConfig: trustTestCa });
   const listed = await sm.send(new ListEndpointsCommand({}));
   assert.deepEqual(listed.Endpoints?.map((e) => [e.EndpointName, e.EndpointStatus]), [["echo", "InService"]]);
   sm.destroy();

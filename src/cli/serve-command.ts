@@ -26,11 +26,19 @@ export async function runServe(flags: Record<string, string | boolean | undefine
     out(`Requests must be signed (SigV4, service sagemaker) with one of: ${keys.accessKeyIds.join(", ")}`);
     out(`Credentials file: ${keys.file}`);
   }
+  const where = `--endpoint-url ${server.url} --data-dir ${config.dataDir}`;
   if (server.examples.length > 0) {
-    out(`Example endpoints: ${server.examples.join(", ")} (deploying; \`npx sluice endpoints --data-dir ${config.dataDir}\` shows their status)`);
+    out(`Example endpoints: ${server.examples.join(", ")} (starting; \`npx sluice endpoints ${where}\` shows their status)`);
     out();
     out("Try:");
-    out(`  npx tsx examples/send-words.ts --endpoint-url ${server.url} --data-dir ${config.dataDir}`);
+    if (server.examples.includes("echo")) out(`  node dist/examples/send-words.js ${where}`);
+    if (server.examples.includes("transcribe")) {
+      out(`  flite -t "the quick brown fox jumped over the lazy dog" -o speech.wav`);
+      out(`  node dist/examples/transcribe-file.js ${where} speech.wav`);
+    }
+  } else {
+    out("Deploy a model:");
+    out(`  npx sluice deploy my-echo --image sluice/echo ${where}`);
   }
   out();
 

@@ -19,7 +19,7 @@ export async function pumpRequestEvents(
   for await (const event of body) {
     if (stream.destroyed || stream.writableEnded) return;
     const envelope = await signer.sign(encodePayloadPart(toPayloadPart(event), "request"));
-    if (!(await write(stream, envelope))) return;
+    if (!(await writeSliced(stream, envelope))) return;
   }
   if (stream.destroyed || stream.writableEnded) return;
   await write(stream, await signer.end());
@@ -38,6 +38,22 @@ function toPayloadPart(event: RequestStreamEvent): PayloadPart {
   if (member.CompletionState !== undefined) part.CompletionState = member.CompletionState as CompletionState;
   if (member.P !== undefined) part.P = member.P;
   return part;
+}
+
+/**
+ * Largest single write handed to the HTTP/2 stream. Node counts bytes a write has queued in the
+ * session against `maxSessionMemory` (10 MB by default) until they are sent, and while over it
+ * refuses every header block it receives: one 16 MiB envelope written before the server reads
+ * (it reads nothing before its 200) reset that stream and every later one on the shared session
+ * with ENHANCE_YOUR_CALM. Slices written with backpressure keep at most two slices queued.
+ */
+export const WRITE_SLICE_BYTES = 64 * 1024;
+
+async function writeSliced(stream: ClientHttp2Stream, bytes: Uint8Array): Promise<boolean> {
+  for (let at = 0; at < bytes.byteLength; at += WRITE_SLICE_BYTES) {
+    if (!(await write(stream, bytes.subarray(at, at + WRITE_SLICE_BYTES)))) return false;
+  }
+  return true;
 }
 
 /** Writes and, when the stream's buffer is full, waits for it to drain. False if the stream closed. */

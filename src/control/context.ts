@@ -14,6 +14,8 @@ export interface OperationContext {
   /** Signing region of this request; becomes the region of ARNs created by it. */
   region: string;
   requestId: string;
+  /** Instances all endpoints together may ask for (ResourceLimitExceeded beyond). */
+  maxInstances: number;
   /** Epoch seconds. */
   now(): number;
 }

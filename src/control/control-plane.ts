@@ -34,6 +34,7 @@ import { isPlainObject } from "./validate.js";
 
 export const DEFAULT_ACCOUNT_ID = "000000000000";
 export const DEFAULT_REGION = "us-east-1";
+export const DEFAULT_MAX_INSTANCES = 64;
 
 export interface ControlRequest {
   /** The X-Amz-Target header, e.g. `SageMaker.CreateEndpoint` or `Sluice.ListInstances`. */
@@ -57,6 +58,12 @@ export interface ControlPlaneOptions
   hosts: HostResolver;
   /** 12 digits, the account in every ARN. Default `000000000000`. */
   accountId?: string;
+  /**
+   * How many instances all endpoints together may ask for; more is ResourceLimitExceeded, like
+   * SageMaker's account quota, so a typo in InitialInstanceCount cannot fork-bomb the machine.
+   * Default 64.
+   */
+  maxInstances?: number;
   drainer?: SessionDrainer;
   logger?: ControlLogger;
   /** Epoch milliseconds; replaceable for tests. */
@@ -96,9 +103,13 @@ export class ControlPlane {
   private readonly accountId: string;
   private readonly log: ControlLogger;
   private readonly nowMs: () => number;
+  private readonly dataDir: string;
+  private readonly maxInstances: number;
 
   private constructor(options: ControlPlaneOptions, store: Store) {
     this.store = store;
+    this.dataDir = options.dataDir;
+    this.maxInstances = options.maxInstances ?? DEFAULT_MAX_INSTANCES;
     this.hosts = options.hosts;
     this.drainer = options.drainer ?? noSessionDrainer;
     this.accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
@@ -130,9 +141,9 @@ export class ControlPlane {
     return plane;
   }
 
-  /** Where an instance's log lives (for `sluice logs` and LogStreamArn). */
+  /** Where the endpoint's instance logs live: `<dataDir>/logs/<endpoint>/<instanceId>.log`. */
   logDir(endpointName: string): string {
-    return join(this.store.path, "..", "logs", endpointName);
+    return join(this.dataDir, "logs", endpointName);
   }
 
   async handle(req: ControlRequest): Promise<ControlResponse> {
@@ -151,14 +162,20 @@ export class ControlPlane {
     if (!isPlainObject(input)) {
       return error(new AwsError("SerializationException", 400, "The request body must be a JSON object."));
     }
+    const region = req.region ?? DEFAULT_REGION;
+    if (!/^[a-z0-9-]{1,64}$/.test(region)) {
+      // It becomes part of every ARN this request creates; ARN patterns allow nothing else.
+      return error(new AwsError("ValidationException", 400, `"${region.slice(0, 64)}" is not a valid region name.`));
+    }
     const ctx: OperationContext = {
       store: this.store,
       hosts: this.hosts,
       reconciler: this.reconciler,
       drainer: this.drainer,
       accountId: this.accountId,
-      region: req.region ?? DEFAULT_REGION,
+      region,
       requestId: req.requestId,
+      maxInstances: this.maxInstances,
       now: () => this.nowMs() / 1000,
     };
     try {

@@ -4,8 +4,7 @@
 
 import { alreadyExists, arnFor, notFound } from "./arn.js";
 import type { OperationContext } from "./context.js";
-import { DEFAULT_MAX_RESULTS } from "./models.js";
-import { nameContains, paginate, within } from "./pagination.js";
+import { listByNameAndCreation, type NameAndCreationListRequest } from "./pagination.js";
 import type { EndpointConfigRecord, EndpointConfigSpec, ProductionVariantSpec, Tag } from "./records.js";
 import {
   CreateEndpointConfigInput,
@@ -15,7 +14,7 @@ import {
 } from "./shapes.js";
 import { checkTagKeys } from "./tags.js";
 import { refuseUnsupported } from "./unsupported-fields.js";
-import { parseTimestamp, validateInput, validationErrors, validationException } from "./validate.js";
+import { validateInput, validationErrors, validationException } from "./validate.js";
 
 interface CreateEndpointConfigRequest extends EndpointConfigSpec {
   EndpointConfigName: string;
@@ -102,28 +101,8 @@ export function deleteEndpointConfig(ctx: OperationContext, raw: Record<string, 
 }
 
 export function listEndpointConfigs(ctx: OperationContext, raw: Record<string, unknown>): unknown {
-  const input = validateInput<{
-    SortBy?: "Name" | "CreationTime";
-    SortOrder?: "Ascending" | "Descending";
-    NextToken?: string;
-    MaxResults?: number;
-    NameContains?: string;
-    CreationTimeBefore?: unknown;
-    CreationTimeAfter?: unknown;
-  }>(ListEndpointConfigsInput, raw);
-  const after = parseTimestamp(input.CreationTimeAfter);
-  const before = parseTimestamp(input.CreationTimeBefore);
-  const byName = input.SortBy === "Name";
-  const page = paginate({
-    operation: "ListEndpointConfigs",
-    items: ctx.store
-      .listEndpointConfigs()
-      .filter((c) => nameContains(c.name, input.NameContains) && within(c.creationTime, after, before)),
-    sortKey: (c) => (byName ? [c.name.toLowerCase(), c.name] : [c.creationTime, c.name.toLowerCase()]),
-    descending: (input.SortOrder ?? "Descending") === "Descending",
-    maxResults: input.MaxResults ?? DEFAULT_MAX_RESULTS,
-    nextToken: input.NextToken,
-  });
+  const input = validateInput<NameAndCreationListRequest>(ListEndpointConfigsInput, raw);
+  const page = listByNameAndCreation("ListEndpointConfigs", ctx.store.listEndpointConfigs(), input);
   return {
     EndpointConfigs: page.items.map((c) => ({
       EndpointConfigName: c.name,

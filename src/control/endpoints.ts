@@ -4,12 +4,13 @@
 // models) and returns at once; the reconciler does the slow part (DESIGN §3).
 
 import { randomUUID } from "node:crypto";
+import { AwsError } from "../protocol/aws-error.js";
 import { alreadyExists, arnFor, notFound } from "./arn.js";
 import type { OperationContext } from "./context.js";
 import { requireEndpointConfig } from "./endpoint-configs.js";
 import { hostForImage, modelDataPath } from "./image.js";
-import { DEFAULT_MAX_RESULTS, modelContainer } from "./models.js";
-import { nameContains, paginate, within } from "./pagination.js";
+import { modelContainer } from "./models.js";
+import { DEFAULT_MAX_RESULTS, nameContains, paginate, within } from "./pagination.js";
 import type { DeploymentRecord, DeploymentVariant, EndpointConfigRecord, EndpointRecord, Tag } from "./records.js";
 import {
   CreateEndpointInput,
@@ -22,6 +23,33 @@ import {
 import { checkTagKeys } from "./tags.js";
 import { refuseUnsupported } from "./unsupported-fields.js";
 import { parseTimestamp, validateInput, validationException } from "./validate.js";
+
+const instanceCount = (d: DeploymentRecord | undefined): number =>
+  (d?.variants ?? []).reduce((sum, v) => sum + v.desiredInstanceCount, 0);
+
+/**
+ * SageMaker's account quota, as a machine-wide one: what every live endpoint asks for (both
+ * deployments while a rollout runs) plus `delta` must stay within `maxInstances`.
+ */
+function checkInstanceLimit(ctx: OperationContext, delta: number): void {
+  if (delta <= 0) return;
+  let used = 0;
+  for (const e of ctx.store.listEndpoints()) {
+    if (e.status === "Failed" || e.status === "Deleting") continue;
+    const current = e.currentDeploymentId ? ctx.store.getDeployment(e.currentDeploymentId) : undefined;
+    used += instanceCount(current);
+    if (e.desiredDeploymentId !== e.currentDeploymentId && e.desiredDeploymentId) {
+      used += instanceCount(ctx.store.getDeployment(e.desiredDeploymentId));
+    }
+  }
+  if (used + delta > ctx.maxInstances) {
+    throw new AwsError(
+      "ResourceLimitExceeded",
+      400,
+      `The account-level service limit 'instances' is ${ctx.maxInstances} Instances, with current utilization of ${used} Instances and a request delta of ${delta} Instances. Raise Sluice's instance limit (ControlPlane option maxInstances) if this machine can take more.`,
+    );
+  }
+}
 
 function endpointArn(ctx: OperationContext, name: string): string {
   return arnFor(ctx.region, ctx.accountId, "endpoint", name);
@@ -77,6 +105,7 @@ export function createEndpoint(ctx: OperationContext, raw: Record<string, unknow
   if (existing !== undefined) throw alreadyExists("endpoint", existing.arn);
   const config = requireEndpointConfig(ctx, input.EndpointConfigName);
   const deployment = buildDeployment(ctx, input.EndpointName, config);
+  checkInstanceLimit(ctx, instanceCount(deployment));
   const now = ctx.now();
   const record: EndpointRecord = {
     name: input.EndpointName,
@@ -249,6 +278,8 @@ export function updateEndpoint(ctx: OperationContext, raw: Record<string, unknow
       if (!excluded.has("DesiredWeight")) v.desiredWeight = old.desiredWeight;
     }
   }
+  // During the rollout the new instances run beside the old ones.
+  checkInstanceLimit(ctx, instanceCount(next));
   ctx.store.transaction(() => {
     // Re-checked inside the transaction: nothing may have moved it since.
     const fresh = ctx.store.getEndpoint(e.name);
@@ -277,6 +308,7 @@ export function updateEndpointWeightsAndCapacities(ctx: OperationContext, raw: R
   const d = e.currentDeploymentId ? ctx.store.getDeployment(e.currentDeploymentId) : undefined;
   if (d === undefined) throw validationException(`Cannot update in-progress endpoint "${e.arn}".`);
   let countsChanged = false;
+  const before = instanceCount(d);
   const seen = new Set<string>();
   for (const w of input.DesiredWeightsAndCapacities) {
     const v = d.variants.find((x) => x.variantName.toLowerCase() === w.VariantName.toLowerCase());
@@ -302,6 +334,7 @@ export function updateEndpointWeightsAndCapacities(ctx: OperationContext, raw: R
   if (d.variants.every((v) => v.desiredWeight === 0)) {
     throw validationException("At least one variant must have a DesiredWeight greater than 0.");
   }
+  checkInstanceLimit(ctx, instanceCount(d) - before);
   ctx.store.transaction(() => {
     const fresh = ctx.store.getEndpoint(e.name);
     if (fresh === undefined) throw notFound("endpoint", e.arn);

@@ -31,7 +31,11 @@ export function hostResolver(hosts: readonly Host[]): HostResolver {
 
 export function classifyImage(image: string): ImageKind {
   if (BUILTIN_IMAGES.includes(image)) return "builtin";
-  if (image.startsWith("file://") || isAbsolute(image)) return "local-dir";
+  // Relative paths count as local too, so the host's inspect explains why they are refused
+  // instead of their being taken for a container image.
+  if (image.startsWith("file://") || isAbsolute(image) || image.startsWith("./") || image.startsWith("../")) {
+    return "local-dir";
+  }
   return "container";
 }
 

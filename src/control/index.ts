@@ -1,6 +1,6 @@
 // The control plane's public surface, for the server (composition root), the CLI and tests.
 
-export { ControlPlane, DEFAULT_ACCOUNT_ID, DEFAULT_REGION, SUPPORTED_TARGETS } from "./control-plane.js";
+export { ControlPlane, DEFAULT_ACCOUNT_ID, DEFAULT_MAX_INSTANCES, DEFAULT_REGION, SUPPORTED_TARGETS } from "./control-plane.js";
 export type { ControlPlaneOptions, ControlRequest, ControlResponse } from "./control-plane.js";
 export { BUILTIN_IMAGES, classifyImage, hostResolver } from "./image.js";
 export type { HostResolver, ImageKind } from "./image.js";

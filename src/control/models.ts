@@ -5,12 +5,12 @@
 import { alreadyExists, arnFor, notFound } from "./arn.js";
 import type { OperationContext } from "./context.js";
 import { classifyImage, hostForImage, inspectImage, modelDataPath } from "./image.js";
-import { nameContains, paginate, within } from "./pagination.js";
+import { listByNameAndCreation, type NameAndCreationListRequest } from "./pagination.js";
 import type { ContainerDefinition, ModelRecord, ModelSpec, Tag } from "./records.js";
 import { CreateModelInput, DeleteModelInput, DescribeModelInput, ListModelsInput } from "./shapes.js";
 import { checkTagKeys } from "./tags.js";
 import { refuseUnsupported } from "./unsupported-fields.js";
-import { parseTimestamp, validateInput, validationErrors, validationException } from "./validate.js";
+import { validateInput, validationErrors, validationException } from "./validate.js";
 
 interface CreateModelRequest extends ModelSpec {
   ModelName: string;
@@ -100,34 +100,8 @@ export function deleteModel(ctx: OperationContext, raw: Record<string, unknown>)
   return {};
 }
 
-interface ListRequest {
-  SortBy?: "Name" | "CreationTime";
-  SortOrder?: "Ascending" | "Descending";
-  NextToken?: string;
-  MaxResults?: number;
-  NameContains?: string;
-  CreationTimeBefore?: unknown;
-  CreationTimeAfter?: unknown;
-}
-
-/** SageMaker's List* defaults: 10 results, newest first. */
-export const DEFAULT_MAX_RESULTS = 10;
-
 export function listModels(ctx: OperationContext, raw: Record<string, unknown>): unknown {
-  const input = validateInput<ListRequest>(ListModelsInput, raw);
-  const after = parseTimestamp(input.CreationTimeAfter);
-  const before = parseTimestamp(input.CreationTimeBefore);
-  const byName = input.SortBy === "Name";
-  const page = paginate({
-    operation: "ListModels",
-    items: ctx.store
-      .listModels()
-      .filter((m) => nameContains(m.name, input.NameContains) && within(m.creationTime, after, before)),
-    sortKey: (m) => (byName ? [m.name.toLowerCase(), m.name] : [m.creationTime, m.name.toLowerCase()]),
-    descending: (input.SortOrder ?? "Descending") === "Descending",
-    maxResults: input.MaxResults ?? DEFAULT_MAX_RESULTS,
-    nextToken: input.NextToken,
-  });
+  const page = listByNameAndCreation("ListModels", ctx.store.listModels(), validateInput<NameAndCreationListRequest>(ListModelsInput, raw));
   return {
     Models: page.items.map((m) => ({ ModelName: m.name, ModelArn: m.arn, CreationTime: m.creationTime })),
     ...(page.nextToken ? { NextToken: page.nextToken } : {}),

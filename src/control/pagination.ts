@@ -3,7 +3,10 @@
 // repeats nor skips the others. It names the operation it came from, so a token handed to the
 // wrong List* call is refused instead of silently misread.
 
-import { validationException } from "./validate.js";
+import { parseTimestamp, validationException } from "./validate.js";
+
+/** SageMaker's List* defaults: 10 results, newest first. */
+export const DEFAULT_MAX_RESULTS = 10;
 
 export type SortValue = string | number;
 
@@ -76,4 +79,34 @@ export function nameContains(name: string, fragment: string | undefined): boolea
 /** `…TimeBefore` / `…TimeAfter` are strict bounds, in epoch seconds. */
 export function within(time: number, after: number | undefined, before: number | undefined): boolean {
   return (after === undefined || time > after) && (before === undefined || time < before);
+}
+
+/** The request members ListModels and ListEndpointConfigs share. */
+export interface NameAndCreationListRequest {
+  SortBy?: "Name" | "CreationTime";
+  SortOrder?: "Ascending" | "Descending";
+  NextToken?: string;
+  MaxResults?: number;
+  NameContains?: string;
+  CreationTimeBefore?: unknown;
+  CreationTimeAfter?: unknown;
+}
+
+/** ListModels and ListEndpointConfigs: filter by name and creation time, sort by either, page. */
+export function listByNameAndCreation<T extends { name: string; creationTime: number }>(
+  operation: string,
+  items: readonly T[],
+  input: NameAndCreationListRequest,
+): Page<T> {
+  const after = parseTimestamp(input.CreationTimeAfter);
+  const before = parseTimestamp(input.CreationTimeBefore);
+  const byName = input.SortBy === "Name";
+  return paginate({
+    operation,
+    items: items.filter((item) => nameContains(item.name, input.NameContains) && within(item.creationTime, after, before)),
+    sortKey: (item) => (byName ? [item.name.toLowerCase(), item.name] : [item.creationTime, item.name.toLowerCase()]),
+    descending: (input.SortOrder ?? "Descending") === "Descending",
+    maxResults: input.MaxResults ?? DEFAULT_MAX_RESULTS,
+    nextToken: input.NextToken,
+  });
 }

@@ -7,6 +7,8 @@ export interface PingResult {
   ok: boolean;
   /** What happened, for FailureReason and VariantStatus messages. */
   detail: string;
+  /** No answer within the timeout (as opposed to an answer that was not 200, or a refusal). */
+  timedOut?: boolean;
 }
 
 export function ping(host: string, port: number, timeoutMs: number): Promise<PingResult> {
@@ -27,7 +29,7 @@ export function ping(host: string, port: number, timeoutMs: number): Promise<Pin
     });
     const timer = setTimeout(() => {
       req.destroy();
-      done({ ok: false, detail: `GET /ping did not answer within ${timeoutMs} ms` });
+      done({ ok: false, detail: `GET /ping did not answer within ${timeoutMs} ms`, timedOut: true });
     }, timeoutMs);
     req.on("error", (err: NodeJS.ErrnoException) => done({ ok: false, detail: `GET /ping failed: ${err.code ?? err.message}` }));
     req.end();

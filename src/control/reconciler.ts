@@ -9,15 +9,15 @@
 // checks the status it expects, so an API call that landed meanwhile is never overwritten.
 
 import { randomBytes } from "node:crypto";
-import { EventEmitter } from "node:events";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Instance, InstanceExit, InstanceRecord } from "../hosting/host.js";
 import { isBidiCapable } from "../hosting/host.js";
+import { readLogTail } from "../hosting/log-tail.js";
 import { HealthProber, type ProbeTarget } from "./health-prober.js";
 import { hostForImage, inspectImage, type HostResolver } from "./image.js";
 import type { LiveEndpoint, LiveInstance, LiveInstanceState, LiveStateReader, LiveVariant } from "./live-state.js";
-import { tailLines, withLogLines } from "./log-tail.js";
+import { withLogLines } from "./failure-reason.js";
 import { silentLogger, type ControlLogger } from "./logger.js";
 import { ping, type PingResult } from "./ping.js";
 import type { DeploymentRecord, DeploymentVariant, EndpointRecord, EndpointStatus } from "./records.js";
@@ -30,7 +30,8 @@ export interface ReconcilerOptions {
   dataDir: string;
   drainer?: SessionDrainer;
   logger?: ControlLogger;
-  /** Epoch milliseconds; replaceable for tests. */
+  /** Epoch milliseconds for the timestamps the API reports; replaceable for tests. Durations
+   *  (startup deadlines, backoff) use the monotonic clock. */
   now?: () => number;
   /** Startup /ping deadline when a variant has no ContainerStartupHealthCheckTimeoutInSeconds. Default 120 s. */
   instanceStartTimeoutMs?: number;
@@ -46,7 +47,7 @@ export interface ReconcilerOptions {
   probeIntervalMs?: number;
   /** Failed probes in a row before an instance is killed and replaced. Default 3. */
   unhealthyThreshold?: number;
-  /** First delay before replacing an instance that crashed again; doubles per crash. Default 1 s. */
+  /** Delay before replacing an instance whose predecessor also crashed; doubles per further crash. Default 1 s. */
   restartBackoffBaseMs?: number;
   /** Cap of that delay. Default 60 s. */
   restartBackoffMaxMs?: number;
@@ -62,6 +63,7 @@ interface Managed {
   state: LiveInstanceState;
   restarts: number;
   probeFailures: number;
+  /** Monotonic ms at which it first answered /ping. */
   healthySince?: number;
   /** Why we killed it, when we did (probes); otherwise it died on its own. */
   killedBecause?: string;
@@ -73,7 +75,10 @@ interface Slot {
   crashes: number;
   restarts: number;
   inflight: number;
+  /** Monotonic ms, for the backoff. */
   lastFailureAt: number;
+  /** Epoch seconds, for VariantStatus.StartTime. */
+  lastFailureEpoch?: number;
   lastError?: string;
   timer?: NodeJS.Timeout;
 }
@@ -130,9 +135,11 @@ export class Reconciler implements LiveStateReader {
     Omit<ReconcilerOptions, "store" | "hosts" | "dataDir" | "drainer" | "logger" | "now">
   >;
   private readonly endpoints = new Map<string, EndpointState>();
-  private readonly events = new EventEmitter();
+  private readonly listeners = new Set<(endpointName: string) => void>();
   private readonly prober: HealthProber;
   private readonly idleWaiters: (() => void)[] = [];
+  /** Every launch in progress, so that close() can wait for them. */
+  private readonly launches = new Set<Promise<unknown>>();
   private closed = false;
 
   constructor(options: ReconcilerOptions) {
@@ -154,7 +161,6 @@ export class Reconciler implements LiveStateReader {
       restartBackoffMaxMs: options.restartBackoffMaxMs ?? 60_000,
       crashResetMs: options.crashResetMs ?? 60_000,
     };
-    this.events.setMaxListeners(0);
     this.prober = new HealthProber(
       { probeTargets: () => this.probeTargets(), probeResult: (id, r) => this.probeResult(id, r) },
       { intervalMs: this.cfg.probeIntervalMs, timeoutMs: this.cfg.pingTimeoutMs },
@@ -225,6 +231,10 @@ export class Reconciler implements LiveStateReader {
       ep.maintenance.abort();
       for (const slot of ep.slots.values()) clearTimeout(slot.timer);
     }
+    // Let aborted transitions and launches finish their own cleanup before the store closes
+    // under them, then stop whatever is still running.
+    await this.whenIdle();
+    await Promise.allSettled([...this.launches]);
     await Promise.all([...this.endpoints.values()].map((ep) => this.retire(ep, [...ep.instances.values()], true)));
   }
 
@@ -243,8 +253,10 @@ export class Reconciler implements LiveStateReader {
   }
 
   onChange(listener: (endpointName: string) => void): () => void {
-    this.events.on("change", listener);
-    return () => this.events.off("change", listener);
+    // Wrapped so that subscribing the same function twice still needs two unsubscribes.
+    const entry = (name: string): void => listener(name);
+    this.listeners.add(entry);
+    return () => void this.listeners.delete(entry);
   }
 
   reportInstanceFailure(instanceId: string, reason: string): void {
@@ -273,7 +285,7 @@ export class Reconciler implements LiveStateReader {
         status.push({
           Status: "Updating",
           StatusMessage: `Replacing instances, ${healthy} of ${desired} healthy${why}`.slice(0, 1024),
-          StartTime: slot?.lastFailureAt ? slot.lastFailureAt / 1000 : since,
+          StartTime: slot?.lastFailureEpoch ?? since,
         });
       }
     }
@@ -337,7 +349,15 @@ export class Reconciler implements LiveStateReader {
 
   private changed(ep: EndpointState): void {
     ep.snapshot = undefined;
-    this.events.emit("change", ep.record?.name ?? ep.key);
+    const name = ep.record?.name ?? ep.key;
+    // A listener's bug must not break the transition that announced the change.
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(name);
+      } catch (err) {
+        this.log.error({ err, endpoint: name }, "live-state listener failed");
+      }
+    }
   }
 
   private async loop(ep: EndpointState): Promise<void> {
@@ -579,7 +599,21 @@ export class Reconciler implements LiveStateReader {
   }
 
   /** Start one instance and wait for /ping; on failure it is killed and the error says why. */
-  private async launch(
+  private launch(
+    ep: EndpointState,
+    d: DeploymentRecord,
+    v: DeploymentVariant,
+    restarts: number,
+    signal: AbortSignal,
+  ): Promise<Managed> {
+    const p = this.launchOne(ep, d, v, restarts, signal);
+    this.launches.add(p);
+    const forget = (): void => void this.launches.delete(p);
+    p.then(forget, forget);
+    return p;
+  }
+
+  private async launchOne(
     ep: EndpointState,
     d: DeploymentRecord,
     v: DeploymentVariant,
@@ -604,12 +638,32 @@ export class Reconciler implements LiveStateReader {
         instanceType: v.instanceType,
         logFile,
         labels: { "sluice.instance-id": instanceId, "sluice.endpoint": d.endpointName, "sluice.variant": v.variantName },
+        // Recorded before the instance is ready: if Sluice dies while it starts, the next run reaps it.
+        onSpawned: (record) =>
+          this.store.insertInstance({
+            instanceId,
+            endpointName: d.endpointName,
+            deploymentId: d.id,
+            variantName: v.variantName,
+            hostKind: host.kind,
+            pid: record.pid,
+            startTimeMs: record.startTimeMs,
+            containerId: record.containerId,
+            logFile,
+          }),
       });
     } catch (err) {
+      this.store.deleteInstance(instanceId);
       const lines = await tailLines(logFile);
       throw new StartFailure(
         withLogLines(`Instance ${instanceId} of variant ${v.variantName} could not be started: ${(err as Error).message}.`, lines),
       );
+    }
+    if (signal.aborted || this.closed) {
+      // Started while the transition was being called off: it must not outlive it.
+      instance.kill();
+      await instance.exited;
+      throw new AbortError();
     }
     const m: Managed = {
       instance,
@@ -621,19 +675,13 @@ export class Reconciler implements LiveStateReader {
       probeFailures: 0,
     };
     ep.instances.set(instanceId, m);
-    this.store.insertInstance({
-      instanceId,
-      endpointName: d.endpointName,
-      deploymentId: d.id,
-      variantName: v.variantName,
-      hostKind: host.kind,
-      pid: instance.pid,
-      startTimeMs: instance.startedAt.getTime(),
-      containerId: instance.containerId,
-      port: instance.port,
-      logFile,
-    });
     void instance.exited.then((exit) => this.onExit(ep, m, exit));
+    try {
+      this.recordInstance(d, v, m, host.kind, logFile);
+    } catch (err) {
+      await this.stopNow(ep, m);
+      throw err;
+    }
     this.log.info({ endpoint: d.endpointName, instanceId, pid: instance.pid, port: instance.port }, "instance started");
     this.changed(ep);
     try {
@@ -645,32 +693,57 @@ export class Reconciler implements LiveStateReader {
     return m;
   }
 
+  /** The pid and start time go to the store before anything else, for reaping after a crash. */
+  private recordInstance(d: DeploymentRecord, v: DeploymentVariant, m: Managed, hostKind: string, logFile: string): void {
+    const { instance, instanceId } = m;
+    this.store.insertInstance({
+      instanceId,
+      endpointName: d.endpointName,
+      deploymentId: d.id,
+      variantName: v.variantName,
+      hostKind,
+      pid: instance.pid,
+      startTimeMs: instance.startTimeMs ?? instance.startedAt.getTime(),
+      containerId: instance.containerId,
+      port: instance.port,
+      logFile,
+    });
+  }
+
   private async waitHealthy(m: Managed, timeoutMs: number, signal: AbortSignal): Promise<void> {
-    const deadline = this.now() + timeoutMs;
+    // The deadline counts from when the instance started (SageMaker counts from container start),
+    // on the monotonic clock: wall-clock jumps must not fail or extend a startup.
+    const sinceStart = Math.max(0, Date.now() - m.instance.startedAt.getTime());
+    const deadline = monotonic() + timeoutMs - sinceStart;
     let last: PingResult | undefined;
     for (;;) {
       if (signal.aborted) throw new AbortError();
       if (m.exit !== undefined || m.state === "Stopping") {
         throw await this.startFailure(m, `exited (${describeExit(m.exit)}) before answering GET /ping`);
       }
-      const remaining = deadline - this.now();
-      if (remaining <= 0) {
+      const remaining = deadline - monotonic();
+      // At least one probe, however late: the host may have spent the budget waiting for the
+      // port, and the reason should say what the instance answered.
+      if (remaining <= 0 && last !== undefined) {
         throw await this.startFailure(
           m,
-          `did not answer GET /ping with 200 within ${Math.round(timeoutMs / 1000)} s (${last?.detail ?? "no answer"})`,
+          `did not answer GET /ping with 200 within ${formatDuration(timeoutMs)} (${last?.detail ?? "no answer"})`,
         );
       }
-      last = await ping(m.instance.host, m.instance.port, Math.min(this.cfg.pingTimeoutMs, remaining));
-      if (last.ok && m.exit === undefined) {
+      const budget = last === undefined ? this.cfg.pingTimeoutMs : Math.min(this.cfg.pingTimeoutMs, remaining);
+      const result = await ping(m.instance.host, m.instance.port, budget);
+      // A probe cut short by the deadline says nothing about the instance; keep what it said before.
+      if (!(result.timedOut && budget < this.cfg.pingTimeoutMs && last !== undefined)) last = result;
+      if (result.ok && m.exit === undefined) {
         if (m.state === "Starting") {
           m.state = "Healthy";
-          m.healthySince = this.now();
+          m.healthySince = monotonic();
           const ep = this.owner(m);
           if (ep !== undefined) this.changed(ep);
         }
         return;
       }
-      await delay(Math.min(this.cfg.startupPollIntervalMs, Math.max(0, deadline - this.now())), signal, m.instance.exited);
+      await delay(Math.min(this.cfg.startupPollIntervalMs, Math.max(0, deadline - monotonic())), signal, m.instance.exited);
     }
   }
 
@@ -683,7 +756,12 @@ export class Reconciler implements LiveStateReader {
   private onExit(ep: EndpointState, m: Managed, exit: InstanceExit): void {
     m.exit = exit;
     ep.instances.delete(m.instanceId);
-    this.store.deleteInstance(m.instanceId);
+    try {
+      this.store.deleteInstance(m.instanceId);
+    } catch (err) {
+      // Only after close(): the record then names a process that is gone, which reaping skips.
+      this.log.debug({ err, instanceId: m.instanceId }, "instance record not removed");
+    }
     const intentional = m.state === "Stopping" || m.state === "Draining";
     m.state = "Stopping";
     this.changed(ep);
@@ -692,9 +770,10 @@ export class Reconciler implements LiveStateReader {
     this.log.warn({ endpoint: ep.key, instanceId: m.instanceId, exit }, "instance went away");
     if (m.deploymentId !== ep.current?.id) return;
     const slot = this.slot(ep, m.variantName);
-    const stable = m.healthySince !== undefined && this.now() - m.healthySince >= this.cfg.crashResetMs;
+    const stable = m.healthySince !== undefined && monotonic() - m.healthySince >= this.cfg.crashResetMs;
     slot.crashes = stable ? 1 : slot.crashes + 1;
-    slot.lastFailureAt = this.now();
+    slot.lastFailureAt = monotonic();
+    slot.lastFailureEpoch = this.now() / 1000;
     slot.lastError = `instance ${m.instanceId} ${why}`;
     void tailLines(m.instance.logFile, 5).then((lines) => {
       slot.lastError = withLogLines(`instance ${m.instanceId} ${why}.`, lines, 900);
@@ -729,9 +808,10 @@ export class Reconciler implements LiveStateReader {
       const have = this.membersOf(ep, d.id, v.variantName).filter((m) => RUNNING_STATES.has(m.state)).length;
       const missing = v.desiredInstanceCount - have - slot.inflight;
       if (missing <= 0) continue;
-      if (slot.crashes > 0) {
-        const backoff = Math.min(this.cfg.restartBackoffBaseMs * 2 ** (slot.crashes - 1), this.cfg.restartBackoffMaxMs);
-        const wait = slot.lastFailureAt + backoff - this.now();
+      // The first crash is replaced at once; only a model that keeps crashing waits, doubling.
+      if (slot.crashes > 1) {
+        const backoff = Math.min(this.cfg.restartBackoffBaseMs * 2 ** (slot.crashes - 2), this.cfg.restartBackoffMaxMs);
+        const wait = slot.lastFailureAt + backoff - monotonic();
         if (wait > 0) {
           if (slot.timer === undefined) {
             slot.timer = setTimeout(() => {
@@ -755,7 +835,8 @@ export class Reconciler implements LiveStateReader {
             slot.inflight--;
             if (err instanceof AbortError || signal.aborted) return;
             slot.crashes++;
-            slot.lastFailureAt = this.now();
+            slot.lastFailureAt = monotonic();
+    slot.lastFailureEpoch = this.now() / 1000;
             slot.lastError = (err as Error).message;
             this.log.warn({ endpoint: ep.key, variant: v.variantName, err: slot.lastError }, "replacement failed");
             this.changed(ep);
@@ -788,7 +869,8 @@ export class Reconciler implements LiveStateReader {
 
   /** Out of rotation, drain (if asked), then SIGTERM → grace → SIGKILL. */
   private async retire(ep: EndpointState, list: Managed[], drain: boolean): Promise<void> {
-    const targets = list.filter((m) => m.state !== "Stopping" && m.exit === undefined);
+    // Ones already draining or stopping belong to another retire in progress.
+    const targets = list.filter((m) => m.state !== "Stopping" && m.state !== "Draining" && m.exit === undefined);
     if (targets.length === 0) return;
     for (const m of targets) m.state = "Draining";
     this.changed(ep);
@@ -899,10 +981,21 @@ export class Reconciler implements LiveStateReader {
   }
 }
 
+/** A log that cannot be read must not hide the failure it was meant to explain. */
+function tailLines(file: string, lines = 10): Promise<string[]> {
+  return readLogTail(file, { lines }).catch(() => []);
+}
+
+const monotonic = (): number => performance.now();
+
 class AbortError extends Error {
   constructor() {
     super("aborted");
   }
+}
+
+function formatDuration(ms: number): string {
+  return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 function describeExit(exit: InstanceExit | undefined): string {

@@ -52,15 +52,14 @@ export class Store {
       db.pragma("synchronous = FULL");
       db.pragma("foreign_keys = ON");
       db.pragma("locking_mode = EXCLUSIVE");
-      try {
-        // Takes the write lock now; in exclusive mode it is held until close.
-        db.exec("BEGIN IMMEDIATE; COMMIT;");
-      } catch (err) {
-        throw new Error(`${path} is in use by another Sluice process (${(err as Error).message})`, { cause: err });
-      }
+      // Takes the write lock now; in exclusive mode it is held until close.
+      db.exec("BEGIN IMMEDIATE; COMMIT;");
       migrate(db, options.migrations ?? MIGRATIONS);
     } catch (err) {
       db.close();
+      if ((err as { code?: string }).code === "SQLITE_BUSY") {
+        throw new Error(`${path} is in use by another Sluice process (${(err as Error).message})`, { cause: err });
+      }
       throw err;
     }
     return new Store(path, db);
@@ -226,9 +225,14 @@ export class Store {
   }
 
   listTags(arn: string): Tag[] {
+    return this.listTagsInOrder(arn).map(({ tag }) => tag);
+  }
+
+  /** With each tag's insertion position: a cursor that stays valid when other tags go. */
+  listTagsInOrder(arn: string): { tag: Tag; position: number }[] {
     return (
-      this.db.prepare("SELECT key, value FROM tags WHERE resource_arn = ? ORDER BY position").all(arn) as Row[]
-    ).map((r) => ({ Key: r.key as string, Value: r.value as string }));
+      this.db.prepare("SELECT key, value, position FROM tags WHERE resource_arn = ? ORDER BY position").all(arn) as Row[]
+    ).map((r) => ({ tag: { Key: r.key as string, Value: r.value as string }, position: r.position as number }));
   }
 
   deleteTags(arn: string, keys?: readonly string[]): void {

@@ -60,16 +60,15 @@ export function addTags(ctx: OperationContext, raw: Record<string, unknown>): un
 export function listTags(ctx: OperationContext, raw: Record<string, unknown>): unknown {
   const input = validateInput<{ ResourceArn: string; NextToken?: string; MaxResults?: number }>(ListTagsInput, raw);
   const arn = existingResource(ctx, input.ResourceArn);
-  const tags = ctx.store.listTags(arn).map((t, i) => ({ t, i }));
   const page = paginate({
     operation: "ListTags",
-    items: tags,
-    sortKey: ({ i }) => [i],
+    items: ctx.store.listTagsInOrder(arn),
+    sortKey: ({ position }) => [position],
     descending: false,
     maxResults: input.MaxResults ?? 50,
     nextToken: input.NextToken,
   });
-  return { Tags: page.items.map(({ t }) => t), ...(page.nextToken ? { NextToken: page.nextToken } : {}) };
+  return { Tags: page.items.map(({ tag }) => tag), ...(page.nextToken ? { NextToken: page.nextToken } : {}) };
 }
 
 export function deleteTags(ctx: OperationContext, raw: Record<string, unknown>): unknown {

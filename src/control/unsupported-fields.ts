@@ -77,6 +77,7 @@ export const FIELD_POLICIES: readonly FieldPolicy[] = [
   // CreateEndpoint / UpdateEndpoint
   noop("CreateEndpoint", "DeploymentConfig", "returned as LastDeploymentConfig; every rollout is all at once: new instances start, traffic switches when they are healthy, old ones drain"),
   noop("UpdateEndpoint", "DeploymentConfig", "as for CreateEndpoint"),
+  // The entry names the one property of the list that is a no-op; the others are honoured.
   noop("UpdateEndpoint", "ExcludeRetainedVariantProperties[DataCaptureConfig]", "data capture is a no-op"),
   unsupported("UpdateEndpointWeightsAndCapacities", "DesiredWeightsAndCapacities[].ServerlessUpdateConfig", "serverless variants are not supported"),
 ];

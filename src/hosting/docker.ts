@@ -146,6 +146,7 @@ export class DockerHost implements Host {
     } catch (err) {
       throw this.engineError(err, `could not create a container for ${spec.image}`);
     }
+    spec.onSpawned?.({ containerId: container.id });
     try {
       // Same first line as the process host writes, so a FailureReason reads alike for both.
       await appendFile(

@@ -21,6 +21,13 @@ export interface InstanceSpec {
   logFile: string;
   /** Labels to attach where the host supports them (containers), tying the instance to this run. */
   labels?: Record<string, string>;
+  /**
+   * Called as soon as something exists that a later run of Sluice would have to reap (a process
+   * right after it is spawned, a container right after it is created), before `start` resolves:
+   * a crash while the instance is still starting must not leave an orphan nobody recorded.
+   * May be called again (a retry on another port) with the newer record.
+   */
+  onSpawned?: (record: Omit<InstanceRecord, "instanceId">) => void;
 }
 
 export interface InstanceExit {

@@ -196,6 +196,7 @@ export class ProcessHost implements Host {
         startTimeMs: processStartTimeMs(pid),
         logFile: spec.logFile,
       });
+      spec.onSpawned?.({ pid, startTimeMs: instance.startTimeMs });
       return { instance, logOffset };
     } finally {
       // The child has its own copy of the descriptor.

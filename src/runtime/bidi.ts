@@ -200,7 +200,7 @@ class Bridge {
       instanceId: this.instanceId,
       ended: this.ended,
       bufferedBytes: () => this.bufferedBytes(),
-      expire: () => session.setDrainDeadline(0),
+      expire: () => this.expire(),
     });
     options.observer.started(this.lease);
     this.touch();
@@ -219,6 +219,21 @@ class Bridge {
       if (!this.finished) stream.resume();
     });
     stream.resume();
+  }
+
+  /**
+   * The drain deadline passed: end with DrainDeadlineExceeded after what the container sent.
+   * That error waits behind whatever the client has not read, and a client that reads nothing
+   * would hold the drain (and shutdown) forever: after the close grace its stream is reset.
+   */
+  private expire(): void {
+    this.session.setDrainDeadline(0);
+    setTimeout(() => {
+      if (this.finished) return;
+      this.session.cancel();
+      this.finish();
+      if (!this.stream.destroyed) this.stream.close(constants.NGHTTP2_CANCEL);
+    }, this.options.closeGraceMs).unref();
   }
 
   /** Bytes this session holds: HTTP/2 output not yet sent, queued input, WebSocket buffer. */
@@ -248,6 +263,15 @@ class Bridge {
 
   private onEnd(): void {
     if (this.finished) return;
+    // The whole HTTP/2 stream is already closed (the client's connection went away): nothing
+    // can be sent any more. Node does not destroy such a stream, nor emit 'close', while a
+    // write it can never send is pending, so this is the last word we get: end it as a cancel.
+    if (this.stream.closed) {
+      this.session.cancel();
+      this.finish();
+      this.stream.destroy();
+      return;
+    }
     try {
       this.reader.end();
     } catch (err) {

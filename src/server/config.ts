@@ -72,7 +72,7 @@ export const SETTINGS: Setting[] = [
   { key: "probeFailureThreshold", flag: "--probe-failures", env: "SLUICE_PROBE_FAILURES", kind: "int", default: 3, help: "failed /ping polls in a row before an instance is replaced" },
   { key: "wsConnectTimeoutMs", flag: "--ws-connect-timeout", env: "SLUICE_WS_CONNECT_TIMEOUT", kind: "duration", default: 5_000, help: "WebSocket upgrade timeout to an instance" },
   { key: "instanceQuarantineMs", flag: "--instance-quarantine", env: "SLUICE_INSTANCE_QUARANTINE", kind: "duration", default: 10_000, help: "how long an instance whose upgrade failed stays out of rotation" },
-  { key: "closeGraceMs", flag: "--close-grace", env: "SLUICE_CLOSE_GRACE", kind: "duration", default: 10_000, help: "after the client ends its input, how long the container may keep sending before Close 1000" },
+  { key: "closeGraceMs", flag: "--close-grace", env: "SLUICE_CLOSE_GRACE", kind: "duration", default: 10_000, help: "after the client ends its input, how long the container may stay silent before Close 1000" },
   { key: "drainDeadlineMs", flag: "--drain-deadline", env: "SLUICE_DRAIN_DEADLINE", kind: "duration", default: 30_000, help: "how long sessions on a retiring instance (rollout, scale-in, delete, shutdown) may run" },
   { key: "idleTimeoutMs", flag: "--idle-timeout", env: "SLUICE_IDLE_TIMEOUT", kind: "duration", default: 0, help: "end a session after this long with no message either way (0: off)" },
   { key: "connectionIdleTimeoutMs", flag: "--connection-idle-timeout", env: "SLUICE_CONNECTION_IDLE_TIMEOUT", kind: "duration", default: 180_000, help: "close an HTTP/2 connection that has had no open stream for this long (0: never)" },

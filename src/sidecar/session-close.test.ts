@@ -65,6 +65,28 @@ test("a container that stays open after endInput is closed with 1000 after close
   assert.deepEqual(conn.messages.map((m) => m.data.toString()), ["x"]);
 });
 
+test("regression: the close grace counts the container's silence, so a model still sending after input ends is not cut off", async (t) => {
+  const { output, session, finished } = await setup(t, { closeGraceMs: 500 }, (c) =>
+    c.ws.on("message", () => {
+      // Far longer in all than the grace, but never silent for long: a model working through a backlog.
+      let n = 0;
+      const timer = setInterval(() => {
+        n += 1;
+        if (n <= 40) c.ws.send(`result ${n}`);
+        else {
+          clearInterval(timer);
+          c.ws.close(1000);
+        }
+      }, 20);
+    }),
+  );
+  session.write(text("go"));
+  session.endInput();
+  assert.equal(await output.ended(), undefined);
+  assert.deepEqual(output.texts(), Array.from({ length: 40 }, (_, i) => `result ${i + 1}`));
+  assert.equal((await finished()).endedBy, "model");
+});
+
 test("a container closing 1001 is a clean end", async (t) => {
   const { output, conn, finished } = await setup(t);
   await conn.send("bye");

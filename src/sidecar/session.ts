@@ -194,7 +194,9 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
 
   /**
    * The client's input ended. Nothing is sent to the container: it may still send what it
-   * owes, and the session ends when it closes, or after closeGraceMs with Close 1000.
+   * owes, and the session ends when it closes, or once it has been silent for closeGraceMs
+   * (Close 1000). The grace counts silence, not time since the input ended, so a model still
+   * working through a backlog (a long file decoded slower than it arrived) loses nothing.
    */
   endInput(): void {
     if (this.inputEnded) return;
@@ -211,7 +213,7 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
       if (this.outcome || this.ws.readyState !== this.ws.OPEN) return;
       // A clean end: the container had its grace period. What it sends until the close
       // handshake completes is still forwarded.
-      this.outcome = { error: undefined, endedBy: "grace", detail: `the model did not close within ${this.options.closeGraceMs} ms after the client's input ended` };
+      this.outcome = { error: undefined, endedBy: "grace", detail: `the model sent nothing for ${this.options.closeGraceMs} ms after the client's input ended` };
       this.heartbeat.stop();
       this.ws.close(1000, "client input ended");
     }, this.options.closeGraceMs);
@@ -297,6 +299,7 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (this.discarding) return;
     this.idleTimer?.refresh();
+    this.graceTimer?.refresh();
     this.counts.messagesFromModel++;
     this.counts.bytesFromModel += data.length;
     const DataType = isBinary ? "BINARY" : "UTF8";
