@@ -22,7 +22,7 @@ import { FRAMING_ALLOWANCE_BYTES } from "../src/protocol/message-reader.js";
 import { encodePayloadPart } from "../src/protocol/payload-part.js";
 import type { ResponseMessage } from "../src/protocol/response-event.js";
 import { signRequest } from "../src/protocol/sigv4-sign-request.js";
-import { deployEndpoint } from "./helpers/deploy.js";
+import { deployAt } from "./helpers/deploy.js";
 import { encodeFrame, FRAME, RawH2 } from "./helpers/raw-h2.js";
 import { startInProcess, type InProcessSluice } from "./helpers/in-process.js";
 import { openRawBidi, tamperSigned, text, utf8, type RawBidi } from "./helpers/raw-bidi.js";
@@ -67,7 +67,7 @@ let floodPeak = 0;
 before(async () => {
   // A short PING interval, so connections whose HTTP/2 state gave up are found within a batch.
   sluice = await startInProcess(["--max-payload-bytes", String(MAX_PAYLOAD), "--connection-ping-interval", "500ms"]);
-  await deployEndpoint(sluice.url, "echo", { instances: 2 });
+  await deployAt(sluice.url, "echo", { instances: 2 });
 });
 after(async () => {
   await sluice?.cleanup();

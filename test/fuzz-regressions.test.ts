@@ -4,7 +4,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as http2 from "node:http2";
-import { deployEndpoint } from "./helpers/deploy.js";
+import { deployAt } from "./helpers/deploy.js";
 import { startInProcess, type InProcessSluice } from "./helpers/in-process.js";
 import { signRequest } from "../src/protocol/sigv4-sign-request.js";
 import { STREAMING_PAYLOAD } from "../src/protocol/sigv4-verify-request.js";
@@ -17,7 +17,7 @@ let sluice: InProcessSluice;
 before(async () => {
   // FAST_SETTINGS give --close-grace 2s; a short PING interval finds dead connections quickly.
   sluice = await startInProcess(["--connection-ping-interval", "500ms"]);
-  await deployEndpoint(sluice.url, "echo");
+  await deployAt(sluice.url, "echo");
 });
 after(async () => {
   await sluice?.cleanup();
@@ -91,7 +91,7 @@ test("regression: a bidi session on a connection whose HTTP/2 state gave up is e
 test("regression: --idle-timeout lets go of a client that stopped reading", { timeout: 60_000 }, async () => {
   const idle = await startInProcess(["--idle-timeout", "1s"]);
   try {
-    await deployEndpoint(idle.url, "echo");
+    await deployAt(idle.url, "echo");
     const session = http2.connect(idle.url, { settings: { initialWindowSize: 1024 } });
     session.on("error", () => {});
     const bidi = await openRawBidi({ url: idle.url, endpointName: "echo", credentials: TEST_KEY, session });

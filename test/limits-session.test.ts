@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Crc32 } from "@smithy/core/checksum";
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
 import { FRAMING_ALLOWANCE_BYTES } from "../src/protocol/message-reader.js";
-import { deployEndpoint } from "./helpers/deploy.js";
+import { deployAt } from "./helpers/deploy.js";
 import { startInProcess, type InProcessSluice } from "./helpers/in-process.js";
 import { openRawBidi, text, utf8, type RawBidi } from "./helpers/raw-bidi.js";
 import { TEST_KEY, waitFor } from "./helpers/sluice.js";
@@ -35,7 +35,7 @@ describe("payload, message and session limits (--max-payload-bytes 4096, --max-s
 
   before(async () => {
     sluice = await startInProcess(["--max-payload-bytes", String(MAX_PAYLOAD), "--max-sessions", "2"]);
-    await deployEndpoint(sluice.url, "echo");
+    await deployAt(sluice.url, "echo");
   });
   after(async () => {
     await sluice?.cleanup();
@@ -137,7 +137,7 @@ describe("idle timeout (--idle-timeout 500ms)", { timeout: 60_000 }, () => {
 
   before(async () => {
     sluice = await startInProcess(["--idle-timeout", "500ms"]);
-    await deployEndpoint(sluice.url, "echo");
+    await deployAt(sluice.url, "echo");
   });
   after(async () => {
     await sluice?.cleanup();
