@@ -346,9 +346,27 @@ class Bridge {
       this.stream.end();
       // Whatever the client still sends is read and dropped, so its END_STREAM can close the stream.
       this.stream.resume();
+      this.resetIfNotEnded();
     }
     if (error) this.ctx.log.info({ error }, "session ended with error");
     this.finish(error);
+  }
+
+  /**
+   * A client that never ends its request side would keep the HTTP/2 stream open after the
+   * session is over, holding one of its connection's streams (and the connection) forever. Once
+   * the response is complete, RFC 9113 §8.1 lets the server reset the stream with NO_ERROR; the
+   * client gets closeGraceMs to end it first. A client that has not even read the response by
+   * then gets CANCEL: a NO_ERROR reset waits for the response to drain, which it never would.
+   */
+  private resetIfNotEnded(): void {
+    const stream = this.stream;
+    const timer = setTimeout(() => {
+      if (stream.closed || stream.destroyed) return;
+      stream.close(stream.writableFinished ? constants.NGHTTP2_NO_ERROR : constants.NGHTTP2_CANCEL);
+    }, this.options.closeGraceMs);
+    timer.unref();
+    stream.once("close", () => clearTimeout(timer));
   }
 
   /** Every way a session ends comes here once: a cancel counts in the metrics like any end. */
@@ -365,6 +383,14 @@ class Bridge {
     if (this.options.idleTimeoutMs <= 0) return;
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
+      // A client that stopped reading cannot be told (the exception would queue behind what it
+      // does not read, and the session would never end): its stream is cancelled, which closes
+      // the container's side (the 'close' handler).
+      if (this.stream.writableNeedDrain) {
+        this.ctx.log.info("idle timeout while the client was not reading; cancelling the stream");
+        this.stream.close(constants.NGHTTP2_CANCEL);
+        return;
+      }
       this.session.fail({ kind: "InternalStreamFailure", Message: "IdleTimeout" });
     }, this.options.idleTimeoutMs);
   }

@@ -31,8 +31,23 @@ export interface StartedServer {
   examples: string[];
   /** SIGHUP: re-read the credentials file; returns how many keys are accepted now. */
   reloadCredentials(): number;
+  /** What Sluice holds right now, for tests and operators: the numbers a leak would show in. */
+  stats(): ServerStats;
   /** Stop taking sessions, drain open ones, stop instances, close the database. */
   close(): Promise<void>;
+}
+
+export interface ServerStats {
+  /** Bidi sessions past their 200 and not yet ended (the drain registry). */
+  openSessions: number;
+  /** Slots the router has leased out: bidi sessions from routing to their end, InvokeEndpoint calls in flight. */
+  leasedSessions: number;
+  /** Bytes held by open sessions: HTTP/2 output not yet sent, queued input, WebSocket buffers. */
+  bufferedBytes: number;
+  /** Client TCP connections open on the listener. */
+  connections: number;
+  /** The SQLite database, so a test can check its integrity. */
+  databaseFile: string;
 }
 
 /** SageMaker gives a model 60 s to answer InvokeEndpoint. */
@@ -128,6 +143,8 @@ export async function startServer(config: ServeConfig, io: { log: Logger; env: N
       port: config.port,
       tls: config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined,
       http2: { maxConcurrentStreams: config.maxConcurrentStreams, maxHeaderListSize: config.maxHeaderListBytes },
+      connectionIdleTimeoutMs: config.connectionIdleTimeoutMs,
+      connectionPingIntervalMs: config.connectionPingIntervalMs,
       onRequest,
       onError: (err) => log.debug({ err }, "connection error"),
     });
@@ -144,6 +161,13 @@ export async function startServer(config: ServeConfig, io: { log: Logger; env: N
     credentials: { file: keys?.file ?? "", accessKeyIds: keys?.accessKeyIds() ?? [], generated: loaded?.generated },
     examples,
     reloadCredentials: () => keys?.reload() ?? 0,
+    stats: () => ({
+      openSessions: registry.count(),
+      leasedSessions: router.totalSessions(),
+      bufferedBytes: registry.bufferedBytes(),
+      connections: listener.connectionCount(),
+      databaseFile: join(config.dataDir, "sluice.db"),
+    }),
     close: () =>
       (closing ??= (async () => {
         refusing = true;

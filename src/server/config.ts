@@ -26,6 +26,8 @@ export interface ServeConfig {
   closeGraceMs: number;
   drainDeadlineMs: number;
   idleTimeoutMs: number;
+  connectionIdleTimeoutMs: number;
+  connectionPingIntervalMs: number;
   maxPayloadBytes: number;
   maxControlBodyBytes: number;
   maxInvokeBodyBytes: number;
@@ -74,6 +76,8 @@ export const SETTINGS: Setting[] = [
   { key: "closeGraceMs", flag: "--close-grace", env: "SLUICE_CLOSE_GRACE", kind: "duration", default: 10_000, help: "after the client ends its input, how long the container may stay silent before Close 1000" },
   { key: "drainDeadlineMs", flag: "--drain-deadline", env: "SLUICE_DRAIN_DEADLINE", kind: "duration", default: 30_000, help: "how long sessions on a retiring instance (rollout, scale-in, delete, shutdown) may run" },
   { key: "idleTimeoutMs", flag: "--idle-timeout", env: "SLUICE_IDLE_TIMEOUT", kind: "duration", default: 0, help: "end a session after this long with no message either way (0: off)" },
+  { key: "connectionIdleTimeoutMs", flag: "--connection-idle-timeout", env: "SLUICE_CONNECTION_IDLE_TIMEOUT", kind: "duration", default: 180_000, help: "close an HTTP/2 connection that has had no open stream for this long (0: never)" },
+  { key: "connectionPingIntervalMs", flag: "--connection-ping-interval", env: "SLUICE_CONNECTION_PING_INTERVAL", kind: "duration", default: 30_000, help: "PING each HTTP/2 connection this often; one that leaves a PING unanswered for two intervals is closed (0: off)" },
   { key: "maxPayloadBytes", flag: "--max-payload-bytes", env: "SLUICE_MAX_PAYLOAD_BYTES", kind: "int", default: 16 * MiB, help: "largest PayloadPart and WebSocket message" },
   { key: "maxControlBodyBytes", flag: "--max-control-body-bytes", env: "SLUICE_MAX_CONTROL_BODY_BYTES", kind: "int", default: 1 * MiB, help: "largest control-plane request body (413 past it)" },
   { key: "maxInvokeBodyBytes", flag: "--max-invoke-body-bytes", env: "SLUICE_MAX_INVOKE_BODY_BYTES", kind: "int", default: 6 * MiB, help: "largest InvokeEndpoint body" },

@@ -20,6 +20,21 @@ export interface ListenerOptions {
     maxConcurrentStreams: number;
     maxHeaderListSize: number;
   };
+  /**
+   * An HTTP/2 connection that has had no open stream for this long is closed (0: never).
+   * Besides tidying pooled connections, this is what frees a connection whose HTTP/2 state
+   * machine has given up: after an HPACK error nghttp2 sends GOAWAY and stops reading, but Node
+   * never closes the socket, so a peer that stays connected would hold it forever.
+   */
+  connectionIdleTimeoutMs?: number;
+  /**
+   * Every this often, each HTTP/2 connection is sent a PING; one that leaves a PING unanswered
+   * for two intervals is destroyed, with its streams (0: off). A dead peer is found this way, and so is
+   * a session nghttp2 has terminated after a protocol error (GOAWAY sent, reading stopped): Node
+   * reports nothing, its PINGs stay queued, and any stream still open in it would otherwise hold
+   * the connection, and a bidi session's slot and container, forever.
+   */
+  connectionPingIntervalMs?: number;
   onRequest: RequestHandler;
   /** Sessions are handed out so the runtime can watch GOAWAY and close them on shutdown. */
   onSession?: (session: http2.ServerHttp2Session) => void;
@@ -51,6 +66,57 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
     sessions.add(session);
     session.on("close", () => sessions.delete(session));
     session.on("error", onError);
+    // Our own timer rather than session.setTimeout(): Node never clears that one when the
+    // session closes (setTimeout(0) is a no-op once destroyed), so every closed connection
+    // stayed in memory until its timer fired. The fuzz test's heap check found that.
+    const idleMs = options.connectionIdleTimeoutMs ?? 0;
+    let openStreams = 0;
+    let idleTimer: NodeJS.Timeout | undefined;
+    const armIdle = (): void => {
+      if (idleMs <= 0 || session.destroyed) return;
+      idleTimer = setTimeout(() => session.destroy(), idleMs);
+      idleTimer.unref();
+    };
+    session.on("stream", (stream: http2.ServerHttp2Stream) => {
+      openStreams++;
+      clearTimeout(idleTimer);
+      stream.once("close", () => {
+        if (--openStreams === 0) armIdle();
+      });
+    });
+    session.once("close", () => clearTimeout(idleTimer));
+    armIdle();
+
+    const pingMs = options.connectionPingIntervalMs ?? 0;
+    if (pingMs > 0) {
+      // Ticks the current PING has gone unanswered; two are allowed, so a busy peer (or a
+      // stall of our own event loop) is not mistaken for a dead one.
+      let outstanding = false;
+      let missed = 0;
+      const pinger = setInterval(() => {
+        if (session.destroyed) return;
+        if (outstanding) {
+          if (++missed < 2) return;
+          // After a stall, timers run before pending I/O is read: look again once this turn's
+          // I/O (perhaps the answer) has been processed.
+          setImmediate(() => {
+            if (outstanding && !session.destroyed) session.destroy();
+          });
+          return;
+        }
+        outstanding = true;
+        missed = 0;
+        try {
+          session.ping((err) => {
+            if (!err) outstanding = false;
+          });
+        } catch {
+          session.destroy();
+        }
+      }, pingMs);
+      pinger.unref();
+      session.once("close", () => clearInterval(pinger));
+    }
     options.onSession?.(session);
   };
 
@@ -74,8 +140,10 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
     h2.on("session", trackSession);
     const h1 = http.createServer({ maxHeaderSize: options.http2.maxHeaderListSize });
     h1.on("request", options.onRequest);
-    h1.on("clientError", (_err, socket) => {
-      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+    h1.on("clientError", (err: Error & { code?: string }, socket) => {
+      // A header section over the limit is 431 (RFC 6585), not a generic 400: the client can act on it.
+      const status = err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
       else socket.destroy();
     });
     server = net.createServer((socket) => sniff(socket, h1, h2));

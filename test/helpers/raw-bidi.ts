@@ -34,6 +34,8 @@ export interface RawBidi {
   /** Resolves with the first `n` response messages as soon as they have arrived (200 only). */
   waitForMessages(n: number): Promise<ResponseMessage[]>;
   send(part: PayloadPart, tamper?: (envelope: Uint8Array) => Uint8Array): Promise<void>;
+  /** Signs any inner message bytes into an envelope (malformed inner messages included) and sends it. */
+  sendInner(inner: Uint8Array, tamper?: (envelope: Uint8Array) => Uint8Array): Promise<void>;
   /** Writes bytes as they are (no envelope, no signature). */
   sendRaw(bytes: Uint8Array): void;
   end(): Promise<void>;
@@ -101,6 +103,11 @@ export async function openRawBidi(options: RawBidiOptions): Promise<RawBidi> {
       live.length >= n ? Promise.resolve(live.slice(0, n)) : new Promise((resolve) => waiters.push({ n, resolve })),
     send: async (part, tamper) => {
       const inner = encodePayloadPart(part, "request");
+      let envelope = signer ? await signer.sign(inner) : await fakeEnvelope(inner);
+      if (tamper) envelope = tamper(envelope);
+      stream.write(envelope);
+    },
+    sendInner: async (inner, tamper) => {
       let envelope = signer ? await signer.sign(inner) : await fakeEnvelope(inner);
       if (tamper) envelope = tamper(envelope);
       stream.write(envelope);
