@@ -113,7 +113,8 @@ export const CreateModelInput = struct(
 
 export const DescribeModelInput = struct({ ModelName }, ["ModelName"]);
 export const DeleteModelInput = DescribeModelInput;
-export const ListModelsInput = struct({
+/** ListModels and ListEndpointConfigs take the same members in SageMaker's model. */
+const NameAndCreationListInput = struct({
   SortBy: enumOf(["Name", "CreationTime"]),
   SortOrder: OrderKey,
   NextToken: PaginationToken,
@@ -122,6 +123,7 @@ export const ListModelsInput = struct({
   CreationTimeBefore: timestamp,
   CreationTimeAfter: timestamp,
 });
+export const ListModelsInput = NameAndCreationListInput;
 
 // ── CreateEndpointConfig ────────────────────────────────────────────────────────────────────
 const ProductionVariant = struct(
@@ -201,15 +203,7 @@ export const CreateEndpointConfigInput = struct(
 
 export const DescribeEndpointConfigInput = struct({ EndpointConfigName }, ["EndpointConfigName"]);
 export const DeleteEndpointConfigInput = DescribeEndpointConfigInput;
-export const ListEndpointConfigsInput = struct({
-  SortBy: enumOf(["Name", "CreationTime"]),
-  SortOrder: OrderKey,
-  NextToken: PaginationToken,
-  MaxResults,
-  NameContains,
-  CreationTimeBefore: timestamp,
-  CreationTimeAfter: timestamp,
-});
+export const ListEndpointConfigsInput = NameAndCreationListInput;
 
 // ── CreateEndpoint / UpdateEndpoint ─────────────────────────────────────────────────────────
 const CapacitySize = struct(
