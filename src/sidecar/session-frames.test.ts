@@ -59,6 +59,18 @@ test("1,000 messages each way arrive in order", async (t) => {
   assert.deepEqual(parts.map((p) => p.DataType), Array.from({ length: 1000 }, (_, i) => (i % 2 ? "UTF8" : "BINARY")));
 });
 
+test("parts handed over in one tick leave in one write: the socket is corked until the tick ends", async (t) => {
+  const { session, conn } = await setup(t);
+  const socket = (session as unknown as { ws: { _socket: import("node:net").Socket } }).ws._socket;
+  for (let i = 0; i < 50; i++) session.write(text(`m${i}`));
+  assert.equal(socket.writableCorked, 1, "corked while the tick lasts");
+  assert.ok(socket.writableLength > 0, "the frames wait in the socket's buffer");
+  await new Promise((r) => process.nextTick(r));
+  assert.equal(socket.writableCorked, 0, "uncorked when the tick ends");
+  const received = await conn.received(50);
+  assert.deepEqual(received.map((m) => m.data.toString()), Array.from({ length: 50 }, (_, i) => `m${i}`));
+});
+
 test("a PARTIAL run reaches the container as one message of the first part's type", async (t) => {
   const { session, conn } = await setup(t);
   const euro = Buffer.from("€");

@@ -3,6 +3,7 @@
 // (output-queue), a heartbeat watches the container, and every way the session can end
 // reaches `output.end` exactly once, after everything the container sent before it.
 import { EventEmitter } from "node:events";
+import type { Socket } from "node:net";
 import type WebSocket from "ws";
 import type { PayloadPart, StreamError } from "../protocol/events.js";
 import { closeReason, streamErrorForClosure } from "./close-mapping.js";
@@ -74,6 +75,7 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
   /** Set when an error was decided: what the container sends afterwards is not forwarded. */
   private discarding = false;
   private needDrain = false;
+  private corked = false;
   private graceTimer: NodeJS.Timeout | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -178,6 +180,7 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
       return true;
     }
     this.idleTimer?.refresh();
+    if (result.frames.length > 0) this.corkForThisTick();
     for (const frame of result.frames) {
       this.ws.send(frame.data, { binary: frame.binary, fin: frame.fin }, this.onSent);
       this.counts.bytesToModel += frame.data.byteLength;
@@ -190,6 +193,25 @@ export class SidecarSession extends EventEmitter<SidecarSessionEvents> {
       return false;
     }
     return true;
+  }
+
+  /**
+   * The runtime hands over every part of one HTTP/2 chunk in one tick; corking the socket until
+   * the tick ends sends them to the container in one system call instead of one each (a quarter
+   * of Sluice's CPU per message in the throughput benchmark's profile). Corked bytes still count
+   * in `bufferedAmount`, so backpressure is unchanged. `ws` keeps its socket private; its version
+   * is pinned exactly.
+   */
+  private corkForThisTick(): void {
+    if (this.corked) return;
+    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
+    if (!socket || socket.destroyed) return;
+    this.corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      socket.uncork();
+    });
   }
 
   /**
