@@ -2,6 +2,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import * as net from "node:net";
 import { promises as fs } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import WebSocket from "ws";
 import { AwsError } from "../protocol/aws-error.js";
 import { buildBundledImage, buildTestModelImages, PROJECT_ROOT, startTestEngine, waitForPing, type TestEngine, type TestModelImages } from "../../test/podman-harness.js";
 import { createDockerHost, DockerHost } from "./docker.js";
+import { freePort } from "./free-port.js";
 import { LABEL_ENDPOINT, LABEL_INSTANCE_ID, LABEL_MANAGED, LABEL_OWNER, LABEL_RUN_ID, LABEL_VARIANT } from "./docker-labels.js";
 import { BIDI_CAPABILITY_LABEL, isBidiCapable, type Instance, type InstanceSpec } from "./host.js";
 
@@ -125,6 +127,34 @@ describe("DockerHost", () => {
         return true;
       });
     }
+  });
+
+  test("regression: a host port taken before the engine binds it is retried on another, not a failed instance", async (t) => {
+    // Something else holds the first port offered, as happened on a busy machine between the
+    // engine's choice and its bind.
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, "127.0.0.1", resolve));
+    t.after(() => new Promise<void>((resolve) => squatter.close(() => resolve())));
+    const taken = (squatter.address() as net.AddressInfo).port;
+    const offered: number[] = [];
+    const owner = `test-${randomBytes(4).toString("hex")}`;
+    owners.add(owner);
+    const host = createDockerHost(engine.socketPath, {
+      owner,
+      logDrainTimeoutMs: 5_000,
+      onError: (err, what) => hostErrors.push(`${what}: ${String(err)}`),
+      choosePort: async () => {
+        const port = offered.length === 0 ? taken : await freePort();
+        offered.push(port);
+        return port;
+      },
+    });
+    const instance = await withCap(host.start(spec()), "start");
+    t.after(() => instance.stop(1_000));
+    assert.equal(offered[0], taken);
+    assert.equal(offered.length, 2, "one retry on a new port");
+    assert.equal(instance.port, offered[1]);
+    await waitForPing(instance.host, instance.port, CAP_MS, instance.exited);
   });
 
   test("an unreachable engine is ServiceUnavailable naming the socket", async () => {

@@ -15,6 +15,10 @@ import { isContainerImageReference } from "./docker-image-ref.js";
 import { ContainerInstance, isGoneError, statusCodeOf } from "./docker-instance.js";
 import { memoryLimitBytes } from "./docker-instance-types.js";
 import { containerLabels, LABEL_MANAGED, LABEL_OWNER, LABEL_RUN_ID, ownerFilter } from "./docker-labels.js";
+import { freePort, type PortChooser } from "./free-port.js";
+
+/** How engines report a host port taken between our choice and their bind. */
+const PORT_TAKEN = /address already in use|port is already allocated|EADDRINUSE/i;
 
 export { ownerForDataDir } from "./docker-labels.js";
 
@@ -57,6 +61,10 @@ export interface DockerHostOptions {
   engineLostTimeoutMs?: number;
   /** Problems with no caller to throw to (a failed log copy or removal); default: console.error. */
   onError?: (err: unknown, what: string) => void;
+  /** Picks the 127.0.0.1 host port to publish (default: a free one); injectable for tests. */
+  choosePort?: PortChooser;
+  /** Ports tried when the chosen one is taken before the engine binds it. Default 5. */
+  portAttempts?: number;
 }
 
 export class DockerHost implements Host {
@@ -129,9 +137,9 @@ export class DockerHost implements Host {
       ),
       ExposedPorts: { [portKey]: {} },
       HostConfig: {
-        // Loopback only, any free port: Sluice never reaches containers by bridge addresses,
-        // and nothing else on the network reaches them at all.
-        PortBindings: { [portKey]: [{ HostIp: "127.0.0.1", HostPort: "" }] },
+        // Loopback only, on the port chosen in start(): Sluice never reaches containers by bridge
+        // addresses, and nothing else on the network reaches them at all.
+        PortBindings: {},
         // Mounts rather than Binds: a path with a colon in it cannot be said in Binds' syntax.
         Mounts: spec.modelDataPath !== undefined ? [{ Type: "bind", Source: spec.modelDataPath, Target: MODEL_DIR_IN_CONTAINER, ReadOnly: true }] : [],
         ...(memory !== undefined ? { Memory: memory, MemorySwap: memory } : {}),
@@ -140,6 +148,26 @@ export class DockerHost implements Host {
       },
     };
 
+    // The port is ours to choose, as for processes: a port taken between the choice and the
+    // engine's bind is retried on another, not reported as a failed instance.
+    const attempts = this.options.portAttempts ?? 5;
+    for (let attempt = 1; ; attempt++) {
+      const port = await (this.options.choosePort ?? freePort)();
+      create.HostConfig!.PortBindings = { [portKey]: [{ HostIp: "127.0.0.1", HostPort: String(port) }] };
+      try {
+        return await this.createAndStart(spec, image, create, portKey);
+      } catch (err) {
+        if (attempt >= attempts || !PORT_TAKEN.test((err as Error).message)) throw err;
+      }
+    }
+  }
+
+  private async createAndStart(
+    spec: InstanceSpec,
+    image: Docker.ImageInspectInfo,
+    create: Docker.ContainerCreateOptions,
+    portKey: string,
+  ): Promise<Instance> {
     let container: Docker.Container;
     try {
       container = await this.createContainer(create);
