@@ -92,6 +92,26 @@ after(async () => {
   }
 });
 
+
+/** One echo session on ctr-echo, retried (every 250 ms) until the endpoint serves again after a replacement or restart. */
+function echoOnceServed(client: SageMakerRuntimeHTTP2Client, word: string, what: string): Promise<string[]> {
+  return waitFor(
+    what,
+    async () => {
+      const s = session(client, "ctr-echo");
+      s.push(utf8(word));
+      s.push(utf8('{"type":"CloseStream"}'));
+      s.push(null);
+      const o = await s.opened;
+      const got: string[] = [];
+      for await (const event of o.Body!) if (event.PayloadPart) got.push(text(event.PayloadPart.Bytes!));
+      return got;
+    },
+    CAP_MS,
+    250,
+  );
+}
+
 test("the echo image with two instances reaches InService; bidi round trips through containers", async () => {
   await deployAt(sluice.url, "ctr-echo", { image: echoImage, instances: 2 });
   const running = await containers(engine.docker, "ctr-echo");
@@ -143,21 +163,7 @@ test("podman kill of a container mid-stream gives that session ModelStreamError;
     );
     assert.equal(replaced.length, 2);
     // The next session is served (the replacement may still be coming up: retry on 503).
-    const echoed = await waitFor(
-      "a served session",
-      async () => {
-        const s = session(client, "ctr-echo");
-        s.push(utf8("again"));
-        s.push(utf8('{"type":"CloseStream"}'));
-        s.push(null);
-        const o = await s.opened;
-        const got: string[] = [];
-        for await (const event of o.Body!) if (event.PayloadPart) got.push(text(event.PayloadPart.Bytes!));
-        return got;
-      },
-      CAP_MS,
-      250,
-    );
+    const echoed = await echoOnceServed(client, "again", "a served session");
     assert.deepEqual(echoed, ["again", '{"type":"CloseStream"}']);
   } finally {
     client.destroy();
@@ -284,21 +290,7 @@ test("Sluice killed with SIGKILL and restarted leaves no container of the old ru
   assert.equal(fresh.length, 2);
   const client = runtime();
   try {
-    const echoed = await waitFor(
-      "a served session after the restart",
-      async () => {
-        const s = session(client, "ctr-echo");
-        s.push(utf8("back"));
-        s.push(utf8('{"type":"CloseStream"}'));
-        s.push(null);
-        const o = await s.opened;
-        const got: string[] = [];
-        for await (const event of o.Body!) if (event.PayloadPart) got.push(text(event.PayloadPart.Bytes!));
-        return got;
-      },
-      CAP_MS,
-      250,
-    );
+    const echoed = await echoOnceServed(client, "back", "a served session after the restart");
     assert.deepEqual(echoed, ["back", '{"type":"CloseStream"}']);
   } finally {
     client.destroy();
