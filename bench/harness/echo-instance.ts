@@ -1,25 +1,14 @@
 // The echo model run by the harness itself, for the direct and nginx paths when Sluice is not
 // part of the run (or not yet available); with Sluice, both use the instance Sluice started.
 
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { DIST, startProcess, waitForHttp, type ManagedProcess } from "./processes.js";
+import { freePort } from "../../src/hosting/free-port.js";
 
 export interface EchoInstance {
   readonly port: number;
   readonly pid: number;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }
 
 export async function startEcho(options: { core: number | undefined; nofile: number; logDir: string }): Promise<EchoInstance> {

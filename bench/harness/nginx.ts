@@ -3,10 +3,10 @@
 
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { childPids } from "./proc.js";
 import { startProcess, waitFor, type ManagedProcess } from "./processes.js";
+import { freePort } from "../../src/hosting/free-port.js";
 
 export interface NginxOptions {
   /** The echo instance nginx proxies to. */
@@ -104,17 +104,6 @@ http {
   }
 }
 `;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }
 
 export async function startNginx(options: NginxOptions): Promise<Nginx> {
